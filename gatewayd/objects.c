@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "objects.h"
+
+struct history_entry {
+        uint64_t time_usec;
+        char from[GWD_STATE_MAX];
+        char to[GWD_STATE_MAX];
+        char cause[GWD_CAUSE_MAX];
+};
+
+struct gwd_object {
+        struct registry *reg;
+        struct gwd_ctx *owner;
+        struct gwd_object *prev, *next;     /* creation order */
+        struct gwd_object *parent;
+        char kind[GWD_KIND_MAX];
+        char id[GWD_ID_MAX];
+        char state[GWD_STATE_MAX];
+        uint64_t since_usec;
+        uint64_t created_usec;
+        char **actions;                     /* NULL-terminated copy */
+        struct gwd_object_ops ops;
+        void *userdata;
+        struct history_entry hist[GWD_HISTORY_MAX];
+        unsigned hist_start, hist_n;
+};
+
+struct stored_event {
+        uint64_t seq, time_usec, mono_usec;
+        char kind[GWD_KIND_MAX];
+        char id[GWD_ID_MAX];
+        char from[GWD_STATE_MAX];
+        char to[GWD_STATE_MAX];
+        char cause[GWD_CAUSE_MAX];
+};
+
+struct subscriber {
+        uint64_t id;
+        gwd_event_fn fn;                    /* NULL: unsubscribed */
+        void *ud;
+};
+
+struct registry {
+        struct gwd_object *head, *tail;
+        size_t n_objects;
+        struct stored_event *ring;          /* GWD_EVENTS_MAX entries */
+        uint64_t seq;                       /* last assigned */
+        struct subscriber *subs;
+        size_t n_subs;
+        uint64_t next_sub_id;
+        unsigned dispatching;
+};
+
+static uint64_t now_usec(clockid_t clk)
+{
+        struct timespec ts;
+        clock_gettime(clk, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void format_time_usec(uint64_t usec, char buf[32])
+{
+        time_t sec = (time_t)(usec / 1000000u);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (unsigned)(usec % 1000000u / 1000u));
+}
+
+/* Copy with truncation marked by the caller's limits; returns -EINVAL for
+ * strings that do not fit or contain characters outside `allowed`. */
+static int copy_token(char *dst, size_t size, const char *src, int id_chars)
+{
+        size_t n = src ? strlen(src) : 0;
+        if (n == 0 || n >= size)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                char c = src[i];
+                int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                if (id_chars)
+                        ok = ok || (c >= 'A' && c <= 'Z') || c == '-' || c == '.';
+                if (!ok)
+                        return -EINVAL;
+        }
+        memcpy(dst, src, n + 1);
+        return 0;
+}
+
+/* Free text: copied, truncated to fit, control characters replaced. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+        size_t i = 0;
+        for (; src && src[i] && i + 1 < size; i++)
+                dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? ' ' : src[i];
+        dst[i] = '\0';
+}
+
+int registry_new(struct registry **ret)
+{
+        struct registry *reg = calloc(1, sizeof(*reg));
+        if (!reg)
+                return -ENOMEM;
+        reg->ring = calloc(GWD_EVENTS_MAX, sizeof(*reg->ring));
+        if (!reg->ring) {
+                free(reg);
+                return -ENOMEM;
+        }
+        reg->next_sub_id = 1;
+        *ret = reg;
+        return 0;
+}
+
+static void object_unlink_free(struct gwd_object *obj)
+{
+        struct registry *reg = obj->reg;
+        if (obj->prev)
+                obj->prev->next = obj->next;
+        else
+                reg->head = obj->next;
+        if (obj->next)
+                obj->next->prev = obj->prev;
+        else
+                reg->tail = obj->prev;
+        reg->n_objects--;
+        for (struct gwd_object *o = reg->head; o; o = o->next)
+                if (o->parent == obj)
+                        o->parent = NULL;
+        if (obj->actions) {
+                for (char **a = obj->actions; *a; a++)
+                        free(*a);
+                free(obj->actions);
+        }
+        free(obj);
+}
+
+void registry_free(struct registry *reg)
+{
+        if (!reg)
+                return;
+        while (reg->head)
+                object_unlink_free(reg->head);
+        free(reg->ring);
+        free(reg->subs);
+        free(reg);
+}
+
+static void compact_subscribers(struct registry *reg)
+{
+        size_t j = 0;
+        for (size_t i = 0; i < reg->n_subs; i++)
+                if (reg->subs[i].fn)
+                        reg->subs[j++] = reg->subs[i];
+        reg->n_subs = j;
+}
+
+static void emit(struct registry *reg, const struct gwd_object *obj, const char *from,
+                 const char *to, const char *cause, uint64_t time_usec)
+{
+        struct stored_event *se = &reg->ring[reg->seq % GWD_EVENTS_MAX];
+        struct gwd_event ev;
+
+        *se = (struct stored_event){
+                .seq = ++reg->seq,
+                .time_usec = time_usec,
+                .mono_usec = now_usec(CLOCK_MONOTONIC),
+        };
+        /* The ring slot is chosen by (seq - 1) % size, which is what the
+         * statement above used before incrementing. */
+        memcpy(se->kind, obj->kind, sizeof(se->kind));
+        memcpy(se->id, obj->id, sizeof(se->id));
+        copy_text(se->from, sizeof(se->from), from);
+        copy_text(se->to, sizeof(se->to), to);
+        copy_text(se->cause, sizeof(se->cause), cause);
+
+        ev = (struct gwd_event){
+                .seq = se->seq, .time_usec = se->time_usec, .mono_usec = se->mono_usec,
+                .kind = se->kind, .id = se->id, .from = se->from, .to = se->to,
+                .cause = se->cause,
+        };
+        reg->dispatching++;
+        for (size_t i = 0; i < reg->n_subs; i++)
+                if (reg->subs[i].fn)
+                        reg->subs[i].fn(reg->subs[i].ud, &ev);
+        if (--reg->dispatching == 0)
+                compact_subscribers(reg);
+}
+
+int registry_object_new(struct registry *reg, struct gwd_ctx *owner, const char *kind,
+                        const char *id, struct gwd_object *parent,
+                        const char *initial_state, const char *const *actions,
+                        const struct gwd_object_ops *ops, void *userdata,
+                        struct gwd_object **ret)
+{
+        struct gwd_object *obj;
+        size_t n_actions = 0;
+
+        obj = calloc(1, sizeof(*obj));
+        if (!obj)
+                return -ENOMEM;
+        if (copy_token(obj->kind, sizeof(obj->kind), kind, 0) < 0 ||
+            copy_token(obj->id, sizeof(obj->id), id, 1) < 0 ||
+            copy_token(obj->state, sizeof(obj->state), initial_state, 0) < 0 ||
+            (parent && parent->reg != reg)) {
+                free(obj);
+                return -EINVAL;
+        }
+        if (registry_find(reg, kind, id)) {
+                free(obj);
+                return -EEXIST;
+        }
+        for (const char *const *a = actions; a && *a; a++)
+                n_actions++;
+        obj->actions = calloc(n_actions + 1, sizeof(char *));
+        if (!obj->actions) {
+                free(obj);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_actions; i++) {
+                char tmp[GWD_KIND_MAX];
+                if (copy_token(tmp, sizeof(tmp), actions[i], 0) < 0 ||
+                    !(obj->actions[i] = strdup(tmp))) {
+                        for (size_t j = 0; j < i; j++)
+                                free(obj->actions[j]);
+                        free(obj->actions);
+                        free(obj);
+                        return actions[i] && strlen(actions[i]) < GWD_KIND_MAX ? -ENOMEM : -EINVAL;
+                }
+        }
+        if (ops) {
+                size_t n = ops->struct_size < sizeof(obj->ops) ? ops->struct_size
+                                                               : sizeof(obj->ops);
+                memcpy(&obj->ops, ops, n);
+        }
+        obj->reg = reg;
+        obj->owner = owner;
+        obj->parent = parent;
+        obj->userdata = userdata;
+        obj->created_usec = obj->since_usec = now_usec(CLOCK_REALTIME);
+
+        obj->prev = reg->tail;
+        if (reg->tail)
+                reg->tail->next = obj;
+        else
+                reg->head = obj;
+        reg->tail = obj;
+        reg->n_objects++;
+
+        emit(reg, obj, "", obj->state, "created", obj->since_usec);
+        *ret = obj;
+        return 0;
+}
+
+void registry_object_set_state(struct gwd_object *obj, const char *state, const char *cause)
+{
+        char next[GWD_STATE_MAX];
+        struct history_entry *h;
+        uint64_t now = now_usec(CLOCK_REALTIME);
+
+        if (!obj || copy_token(next, sizeof(next), state, 0) < 0)
+                return;
+        if (obj->hist_n < GWD_HISTORY_MAX) {
+                h = &obj->hist[(obj->hist_start + obj->hist_n) % GWD_HISTORY_MAX];
+                obj->hist_n++;
+        } else {
+                h = &obj->hist[obj->hist_start];
+                obj->hist_start = (obj->hist_start + 1) % GWD_HISTORY_MAX;
+        }
+        h->time_usec = now;
+        memcpy(h->from, obj->state, sizeof(h->from));
+        memcpy(h->to, next, sizeof(h->to));
+        copy_text(h->cause, sizeof(h->cause), cause ? cause : "");
+
+        memcpy(obj->state, next, sizeof(obj->state));
+        obj->since_usec = now;
+        emit(obj->reg, obj, h->from, h->to, h->cause, now);
+}
+
+const char *registry_object_state(const struct gwd_object *obj)
+{
+        return obj->state;
+}
+
+void registry_object_free(struct gwd_object *obj)
+{
+        if (!obj)
+                return;
+        emit(obj->reg, obj, obj->state, "", "destroyed", now_usec(CLOCK_REALTIME));
+        object_unlink_free(obj);
+}
+
+unsigned registry_free_owned(struct registry *reg, struct gwd_ctx *owner)
+{
+        unsigned n = 0;
+        /* Newest first, so children (created after their parents) go first. */
+        for (struct gwd_object *o = reg->tail, *prev; o; o = prev) {
+                prev = o->prev;
+                if (o->owner == owner) {
+                        registry_object_free(o);
+                        n++;
+                }
+        }
+        return n;
+}
+
+struct gwd_object *registry_find(struct registry *reg, const char *kind, const char *id)
+{
+        if (!kind || !id)
+                return NULL;
+        for (struct gwd_object *o = reg->head; o; o = o->next)
+                if (strcmp(o->id, id) == 0 && strcmp(o->kind, kind) == 0)
+                        return o;
+        return NULL;
+}
+
+int registry_foreach(struct registry *reg, const char *kind,
+                     int (*fn)(void *ud, struct gwd_object *obj), void *ud)
+{
+        for (struct gwd_object *o = reg->head; o; o = o->next) {
+                if (kind && strcmp(o->kind, kind) != 0)
+                        continue;
+                int r = fn(ud, o);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+const char *registry_object_kind(const struct gwd_object *obj)
+{
+        return obj->kind;
+}
+
+const char *registry_object_id(const struct gwd_object *obj)
+{
+        return obj->id;
+}
+
+struct gwd_object *registry_object_parent(const struct gwd_object *obj)
+{
+        return obj->parent;
+}
+
+static json_t *time_json(uint64_t usec)
+{
+        char buf[32];
+        format_time_usec(usec, buf);
+        return json_string(buf);
+}
+
+json_t *registry_object_to_json(const struct gwd_object *obj, uint32_t flags)
+{
+        json_t *o = json_object(), *details = json_object(), *actions = json_array();
+        json_t *parent = json_null();
+
+        if (!o || !details || !actions)
+                goto fail;
+        if (obj->parent) {
+                parent = json_pack("{s:s, s:s}", "kind", obj->parent->kind, "id",
+                                   obj->parent->id);
+                if (!parent)
+                        goto fail;
+        }
+        for (char **a = obj->actions; *a; a++)
+                json_array_append_new(actions, json_string(*a));
+        if (obj->ops.snapshot)
+                obj->ops.snapshot(obj->userdata, details);
+        json_object_set_new(o, "kind", json_string(obj->kind));
+        json_object_set_new(o, "id", json_string(obj->id));
+        json_object_set_new(o, "parent", parent);
+        json_object_set_new(o, "state", json_string(obj->state));
+        json_object_set_new(o, "since", time_json(obj->since_usec));
+        json_object_set_new(o, "created", time_json(obj->created_usec));
+        json_object_set_new(o, "details", details);
+        json_object_set_new(o, "actions", actions);
+        if (flags & GWD_JSON_HISTORY) {
+                json_t *hist = json_array();
+                if (!hist) {
+                        json_decref(o);
+                        return NULL;
+                }
+                for (unsigned i = 0; i < obj->hist_n; i++) {
+                        const struct history_entry *h =
+                                &obj->hist[(obj->hist_start + i) % GWD_HISTORY_MAX];
+                        json_array_append_new(hist, json_pack("{s:o, s:s, s:s, s:s}",
+                                                              "time", time_json(h->time_usec),
+                                                              "from", h->from, "to", h->to,
+                                                              "cause", h->cause));
+                }
+                json_object_set_new(o, "history", hist);
+        }
+        return o;
+fail:
+        json_decref(o);
+        json_decref(details);
+        json_decref(actions);
+        if (parent != json_null())
+                json_decref(parent);
+        return NULL;
+}
+
+int registry_object_action(struct gwd_object *obj, const char *name, const json_t *args,
+                           const char *requested_by)
+{
+        int offered = 0;
+        for (char **a = obj->actions; *a; a++)
+                if (strcmp(*a, name) == 0)
+                        offered = 1;
+        if (!offered || !obj->ops.action)
+                return -EOPNOTSUPP;
+        return obj->ops.action(obj->userdata, name, args, requested_by ? requested_by : "");
+}
+
+int registry_subscribe(struct registry *reg, gwd_event_fn fn, void *ud, uint64_t *ret_id)
+{
+        struct subscriber *grown;
+
+        if (!fn)
+                return -EINVAL;
+        grown = realloc(reg->subs, (reg->n_subs + 1) * sizeof(*grown));
+        if (!grown)
+                return -ENOMEM;
+        reg->subs = grown;
+        reg->subs[reg->n_subs++] = (struct subscriber){ .id = reg->next_sub_id, .fn = fn, .ud = ud };
+        if (ret_id)
+                *ret_id = reg->next_sub_id;
+        reg->next_sub_id++;
+        return 0;
+}
+
+void registry_unsubscribe(struct registry *reg, uint64_t id)
+{
+        for (size_t i = 0; i < reg->n_subs; i++)
+                if (reg->subs[i].id == id)
+                        reg->subs[i].fn = NULL;
+        if (!reg->dispatching)
+                compact_subscribers(reg);
+}
+
+int registry_events_since(struct registry *reg, uint64_t after, gwd_event_fn fn, void *ud)
+{
+        uint64_t oldest = reg->seq > GWD_EVENTS_MAX ? reg->seq - GWD_EVENTS_MAX + 1 : 1;
+
+        if (after > reg->seq)
+                return -ERANGE;
+        if (after + 1 < oldest)
+                return -ERANGE;
+        for (uint64_t s = after + 1; s <= reg->seq; s++) {
+                const struct stored_event *se = &reg->ring[(s - 1) % GWD_EVENTS_MAX];
+                struct gwd_event ev = {
+                        .seq = se->seq, .time_usec = se->time_usec, .mono_usec = se->mono_usec,
+                        .kind = se->kind, .id = se->id, .from = se->from, .to = se->to,
+                        .cause = se->cause,
+                };
+                fn(ud, &ev);
+        }
+        return 0;
+}
+
+uint64_t registry_last_seq(struct registry *reg)
+{
+        return reg->seq;
+}
+
+size_t registry_count(struct registry *reg)
+{
+        return reg->n_objects;
+}
