@@ -11,9 +11,9 @@
 
 struct history_entry {
         uint64_t time_usec;
-        char from[GWD_STATE_MAX];
-        char to[GWD_STATE_MAX];
-        char cause[GWD_CAUSE_MAX];
+        char from[GWD_STATE_MAX + 1];
+        char to[GWD_STATE_MAX + 1];
+        char cause[GWD_CAUSE_MAX + 1];
 };
 
 struct gwd_object {
@@ -21,9 +21,9 @@ struct gwd_object {
         struct gwd_ctx *owner;
         struct gwd_object *prev, *next;     /* creation order */
         struct gwd_object *parent;
-        char kind[GWD_KIND_MAX];
-        char id[GWD_ID_MAX];
-        char state[GWD_STATE_MAX];
+        char kind[GWD_KIND_MAX + 1];
+        char id[GWD_ID_MAX + 1];
+        char state[GWD_STATE_MAX + 1];
         uint64_t since_usec;
         uint64_t created_usec;
         char **actions;                     /* NULL-terminated copy */
@@ -35,11 +35,11 @@ struct gwd_object {
 
 struct stored_event {
         uint64_t seq, time_usec, mono_usec;
-        char kind[GWD_KIND_MAX];
-        char id[GWD_ID_MAX];
-        char from[GWD_STATE_MAX];
-        char to[GWD_STATE_MAX];
-        char cause[GWD_CAUSE_MAX];
+        char kind[GWD_KIND_MAX + 1];
+        char id[GWD_ID_MAX + 1];
+        char from[GWD_STATE_MAX + 1];
+        char to[GWD_STATE_MAX + 1];
+        char cause[GWD_CAUSE_MAX + 1];
 };
 
 struct subscriber {
@@ -70,10 +70,11 @@ void format_time_usec(uint64_t usec, char buf[32])
 {
         time_t sec = (time_t)(usec / 1000000u);
         struct tm tm;
+        size_t n;
+
         gmtime_r(&sec, &tm);
-        snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 (unsigned)(usec % 1000000u / 1000u));
+        n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, 32 - n, ".%03uZ", (unsigned)(usec % 1000000u / 1000u) % 1000u);
 }
 
 /* Copy with truncation marked by the caller's limits; returns -EINVAL for
@@ -95,13 +96,39 @@ static int copy_token(char *dst, size_t size, const char *src, int id_chars)
         return 0;
 }
 
-/* Free text: copied, truncated to fit, control characters replaced. */
+/* Free text: copied, cut at a character boundary to fit, control
+ * characters and invalid UTF-8 replaced by '?', so that every cause can be
+ * put into JSON. */
 static void copy_text(char *dst, size_t size, const char *src)
 {
-        size_t i = 0;
-        for (; src && src[i] && i + 1 < size; i++)
-                dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? ' ' : src[i];
-        dst[i] = '\0';
+        const unsigned char *p = (const unsigned char *)(src ? src : "");
+        size_t o = 0;
+
+        while (*p && o + 1 < size) {
+                unsigned c = *p;
+                size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2
+                         : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+                size_t k;
+                for (k = 1; n && k < n; k++)
+                        if ((p[k] & 0xc0) != 0x80)
+                                n = 0;
+                /* overlong 3/4-byte forms, surrogates, > U+10FFFF */
+                if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+                        n = 0;
+                if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+                        n = 0;
+                if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f))) {
+                        dst[o++] = n == 1 ? ' ' : '?';
+                        p += n ? n : 1;
+                        continue;
+                }
+                if (o + n >= size)
+                        break;
+                memcpy(dst + o, p, n);
+                o += n;
+                p += n;
+        }
+        dst[o] = '\0';
 }
 
 int registry_new(struct registry **ret)
@@ -225,14 +252,14 @@ int registry_object_new(struct registry *reg, struct gwd_ctx *owner, const char 
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n_actions; i++) {
-                char tmp[GWD_KIND_MAX];
-                if (copy_token(tmp, sizeof(tmp), actions[i], 0) < 0 ||
-                    !(obj->actions[i] = strdup(tmp))) {
+                char tmp[GWD_KIND_MAX + 1];
+                int bad = copy_token(tmp, sizeof(tmp), actions[i], 0) < 0;
+                if (bad || !(obj->actions[i] = strdup(tmp))) {
                         for (size_t j = 0; j < i; j++)
                                 free(obj->actions[j]);
                         free(obj->actions);
                         free(obj);
-                        return actions[i] && strlen(actions[i]) < GWD_KIND_MAX ? -ENOMEM : -EINVAL;
+                        return bad ? -EINVAL : -ENOMEM;
                 }
         }
         if (ops) {
@@ -261,7 +288,7 @@ int registry_object_new(struct registry *reg, struct gwd_ctx *owner, const char 
 
 void registry_object_set_state(struct gwd_object *obj, const char *state, const char *cause)
 {
-        char next[GWD_STATE_MAX];
+        char next[GWD_STATE_MAX + 1];
         struct history_entry *h;
         uint64_t now = now_usec(CLOCK_REALTIME);
 
@@ -390,10 +417,14 @@ json_t *registry_object_to_json(const struct gwd_object *obj, uint32_t flags)
                 for (unsigned i = 0; i < obj->hist_n; i++) {
                         const struct history_entry *h =
                                 &obj->hist[(obj->hist_start + i) % GWD_HISTORY_MAX];
-                        json_array_append_new(hist, json_pack("{s:o, s:s, s:s, s:s}",
-                                                              "time", time_json(h->time_usec),
-                                                              "from", h->from, "to", h->to,
-                                                              "cause", h->cause));
+                        json_t *e = json_pack("{s:o, s:s, s:s, s:s}", "time",
+                                              time_json(h->time_usec), "from", h->from,
+                                              "to", h->to, "cause", h->cause);
+                        if (!e || json_array_append_new(hist, e) < 0) {
+                                json_decref(hist);
+                                json_decref(o);
+                                return NULL;
+                        }
                 }
                 json_object_set_new(o, "history", hist);
         }

@@ -135,6 +135,8 @@ int path_check(const char *path)
                 size_t n = utf8_seq_len(p + i, len - i);
                 if (n == 0)
                         return -EINVAL;
+                if (c == 0xc2 && p[i + 1] < 0xa0)
+                        return -EINVAL;         /* C1 controls U+0080..U+009F */
                 /* "." and ".." components */
                 if (c == '.' && comp == 0) {
                         size_t dots = 1;
@@ -327,7 +329,9 @@ static void w_close(void *share, struct gwd_file *f, gwd_done_fn done, void *cb)
                 done(cb, &res);
                 return;
         }
-        *op = (struct op){ .share = s, .done = done, .cbdata = cb, .kind = OP_CLOSE };
+        /* Only a real handle holds a reference on the share to give back. */
+        *op = (struct op){ .share = s, .done = done, .cbdata = cb,
+                           .kind = f ? OP_CLOSE : OP_OTHER };
         s->refs++;
         if (!s->ops.close || !f) {
                 op->early_error = f ? -EOPNOTSUPP : -EBADF;

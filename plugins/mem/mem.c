@@ -274,7 +274,7 @@ static void mem_open(void *share, const char *path, uint32_t flags, gwd_done_fn 
         struct mem_node *n, *parent;
         const char *name;
         struct gwd_file *f;
-        int r;
+        int r, created = 0;
 
         if ((flags & (GWD_O_WRITE | GWD_O_CREATE | GWD_O_TRUNC)) && s->read_only)
                 return complete_error(s, done, cbdata, -EROFS);
@@ -283,13 +283,19 @@ static void mem_open(void *share, const char *path, uint32_t flags, gwd_done_fn 
                 return complete_error(s, done, cbdata, r);
         if (n && (flags & GWD_O_CREATE) && (flags & GWD_O_EXCL))
                 return complete_error(s, done, cbdata, -EEXIST);
+        if (!n && !(flags & GWD_O_CREATE))
+                return complete_error(s, done, cbdata, -ENOENT);
+        if (n && (flags & GWD_O_DIRECTORY) && n->st.type != GWD_TYPE_DIR)
+                return complete_error(s, done, cbdata, -ENOTDIR);
+        /* before anything is created: a failed open leaves no trace */
+        if ((flags & GWD_O_DIRECTORY) && (flags & (GWD_O_WRITE | GWD_O_TRUNC)))
+                return complete_error(s, done, cbdata, -EISDIR);
         if (!n) {
-                if (!(flags & GWD_O_CREATE))
-                        return complete_error(s, done, cbdata, -ENOENT);
                 n = node_new(s, name, (flags & GWD_O_DIRECTORY) ? GWD_TYPE_DIR : GWD_TYPE_FILE);
                 if (!n)
                         return complete_error(s, done, cbdata, -ENOMEM);
                 child_add(parent, n);
+                created = 1;
         }
         if ((flags & GWD_O_DIRECTORY) && n->st.type != GWD_TYPE_DIR)
                 return complete_error(s, done, cbdata, -ENOTDIR);
@@ -303,6 +309,11 @@ static void mem_open(void *share, const char *path, uint32_t flags, gwd_done_fn 
         f = calloc(1, sizeof(*f));
         if (!c || !f) {
                 free(f);
+                if (created) {
+                        /* do not leave behind what this failed open created */
+                        child_remove(n);
+                        node_unref(s, n);
+                }
                 return complete(s, c, done, cbdata, -ENOMEM);
         }
         f->node = n;

@@ -1,0 +1,1 @@
+# bench: build rules (fragment of the top Makefile.am)

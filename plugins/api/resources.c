@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/* Read-only resources: index, OpenAPI, health, collections, objects. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugins/api/api.h"
+#include "plugins/api/filter.h"
+
+enum MHD_Result res_index(struct api_req *r)
+{
+        json_t *routes = json_array();
+
+        for (size_t i = 0; i < route_table_len; i++) {
+                const struct route_info *ri = &route_table[i];
+                char methods[32];
+                route_allow_string(ri->methods, methods, sizeof(methods));
+                json_array_append_new(routes, json_pack("{s:s, s:s, s:s, s:b}", "path",
+                                                        ri->pattern, "methods", methods,
+                                                        "summary", ri->summary, "auth",
+                                                        ri->auth));
+        }
+        return api_reply_json(r, MHD_HTTP_OK,
+                              json_pack("{s:s, s:s, s:o}", "api", "gatewayd admin API",
+                                        "version", "v1", "routes", routes));
+}
+
+enum MHD_Result res_openapi(struct api_req *r)
+{
+        return api_reply_text(r, MHD_HTTP_OK, "application/json", api_openapi_json,
+                              api_openapi_json_len, false);
+}
+
+/* --- health ------------------------------------------------------------------ */
+
+struct health_acc {
+        struct api *a;
+        json_t *kinds;
+        size_t total, good;
+        json_t *not_good;
+};
+
+static int health_one(void *ud, struct gwd_object *obj)
+{
+        struct health_acc *h = ud;
+        const struct gwd_api *g = h->a->gapi;
+        const char *kind = g->object_kind(obj), *state = g->object_state(obj);
+        json_t *k = json_object_get(h->kinds, kind);
+        json_t *n;
+
+        if (!k) {
+                k = json_object();
+                json_object_set_new(h->kinds, kind, k);
+        }
+        n = json_object_get(k, state);
+        json_object_set_new(k, state, json_integer(n ? json_integer_value(n) + 1 : 1));
+        h->total++;
+        if (strcmp(state, "good") == 0) {
+                h->good++;
+        } else if (json_array_size(h->not_good) < 100) {
+                json_array_append_new(h->not_good,
+                                      json_pack("{s:s, s:s, s:s}", "kind", kind, "id",
+                                                g->object_id(obj), "state", state));
+        }
+        return 0;
+}
+
+/* "ok": every object good (or none); "degraded": some object not good;
+ * "down": there are objects and none of them is good. */
+static const char *health_status(const struct health_acc *h)
+{
+        if (h->good == h->total)
+                return "ok";
+        return h->good == 0 ? "down" : "degraded";
+}
+
+enum MHD_Result res_healthz(struct api_req *r)
+{
+        struct health_acc h = { .a = r->api, .kinds = json_object(), .not_good = json_array() };
+        const char *status;
+
+        r->api->gapi->object_foreach(r->api->ctx, NULL, health_one, &h);
+        status = health_status(&h);
+        json_decref(h.kinds);
+        json_decref(h.not_good);
+        return api_reply_json(r, strcmp(status, "down") == 0 ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                                             : MHD_HTTP_OK,
+                              json_pack("{s:s}", "status", status));
+}
+
+enum MHD_Result res_health(struct api_req *r)
+{
+        struct health_acc h = { .a = r->api, .kinds = json_object(), .not_good = json_array() };
+
+        r->api->gapi->object_foreach(r->api->ctx, NULL, health_one, &h);
+        return api_reply_json(r, MHD_HTTP_OK,
+                              json_pack("{s:s, s:I, s:I, s:o, s:o, s:I}", "status",
+                                        health_status(&h), "objects", (json_int_t)h.total,
+                                        "good", (json_int_t)h.good, "kinds", h.kinds,
+                                        "not_good", h.not_good, "last_event_seq",
+                                        (json_int_t)r->api->gapi->events_last_seq(r->api->ctx)));
+}
+
+/* --- collections ------------------------------------------------------------- */
+
+struct query_acc {
+        struct api *a;
+        struct api_filter f;
+        char err[256];
+        int bad;
+};
+
+static enum MHD_Result query_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+        struct query_acc *q = cls;
+        int r;
+
+        if (q->bad)
+                return MHD_NO;
+        r = filter_add(&q->f, key, value, q->err, sizeof(q->err));
+        if (r == 0 && q->f.n_anc && !api_kind_known(q->a, q->f.anc[q->f.n_anc - 1].kind) &&
+            strcmp(q->f.anc[q->f.n_anc - 1].kind, key) == 0)
+                r = -ENOENT;
+        if (r == -ENOENT) {
+                /* The key came from the client: only print it when safe. */
+                if (route_valid_kind(key))
+                        snprintf(q->err, sizeof(q->err), "unknown query parameter \"%s\" "
+                                 "(filters: state, parent, <kind>)", key);
+                else
+                        snprintf(q->err, sizeof(q->err), "unknown query parameter "
+                                 "(filters: state, parent, <kind>)");
+        }
+        if (r < 0) {
+                q->bad = 1;
+                return MHD_NO;
+        }
+        return MHD_YES;
+}
+
+struct ancestor_ud {
+        struct api *a;
+        struct gwd_object *obj;
+};
+
+static int ancestor_is(void *ud, const char *kind, const char *id)
+{
+        struct ancestor_ud *u = ud;
+        const struct gwd_api *g = u->a->gapi;
+        for (struct gwd_object *p = g->object_parent(u->obj); p; p = g->object_parent(p))
+                if (strcmp(g->object_kind(p), kind) == 0 && strcmp(g->object_id(p), id) == 0)
+                        return 1;
+        return 0;
+}
+
+struct list_acc {
+        struct api *a;
+        const struct api_filter *f;
+        json_t *items;
+};
+
+static int list_one(void *ud, struct gwd_object *obj)
+{
+        struct list_acc *l = ud;
+        const struct gwd_api *g = l->a->gapi;
+        struct gwd_object *parent = g->object_parent(obj);
+        struct ancestor_ud au = { l->a, obj };
+        json_t *j;
+
+        if (!filter_match(l->f, g->object_state(obj), parent ? g->object_id(parent) : NULL,
+                          ancestor_is, &au))
+                return 0;
+        j = g->object_to_json(obj, 0);
+        if (!j)
+                return -ENOMEM;
+        json_array_append_new(l->items, j);
+        return 0;
+}
+
+enum MHD_Result res_collection(struct api_req *r)
+{
+        struct api *a = r->api;
+        const char *kind = r->route.params[0];
+        struct query_acc q = { .a = a };
+        struct list_acc l = { .a = a, .f = &q.f };
+        int rc;
+
+        if (!api_kind_known(a, kind))
+                return api_problem(r, MHD_HTTP_NOT_FOUND, "no objects of kind \"%s\" were ever "
+                                   "registered", kind);
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_one, &q);
+        if (q.bad)
+                return api_problem(r, MHD_HTTP_BAD_REQUEST, "%s", q.err);
+        l.items = json_array();
+        if (!l.items)
+                return MHD_NO;
+        rc = a->gapi->object_foreach(a->ctx, kind, list_one, &l);
+        if (rc < 0) {
+                json_decref(l.items);
+                return api_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", strerror(-rc));
+        }
+        return api_reply_json(r, MHD_HTTP_OK,
+                              json_pack("{s:s, s:I, s:o}", "kind", kind, "count",
+                                        (json_int_t)json_array_size(l.items), "items",
+                                        l.items));
+}
+
+/* --- one object ---------------------------------------------------------------- */
+
+struct children_acc {
+        struct api *a;
+        struct gwd_object *parent;
+        json_t *list;
+};
+
+static int child_one(void *ud, struct gwd_object *obj)
+{
+        struct children_acc *c = ud;
+        const struct gwd_api *g = c->a->gapi;
+        if (g->object_parent(obj) != c->parent)
+                return 0;
+        json_array_append_new(c->list, json_pack("{s:s, s:s, s:s}", "kind", g->object_kind(obj),
+                                                 "id", g->object_id(obj), "state",
+                                                 g->object_state(obj)));
+        return 0;
+}
+
+enum MHD_Result res_object(struct api_req *r)
+{
+        struct api *a = r->api;
+        const char *kind = r->route.params[0], *id = r->route.params[1];
+        struct gwd_object *obj = a->gapi->object_find(a->ctx, kind, id);
+        struct children_acc c = { .a = a, .parent = obj };
+        json_t *j;
+
+        if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0)
+                return api_problem(r, MHD_HTTP_BAD_REQUEST, "this resource takes no query "
+                                   "parameters");
+        if (!obj)
+                return api_problem(r, MHD_HTTP_NOT_FOUND, "no %s with id \"%s\"", kind, id);
+        j = a->gapi->object_to_json(obj, GWD_JSON_HISTORY);
+        c.list = json_array();
+        if (!j || !c.list) {
+                json_decref(j);
+                json_decref(c.list);
+                return MHD_NO;
+        }
+        a->gapi->object_foreach(a->ctx, NULL, child_one, &c);
+        json_object_set_new(j, "children", c.list);
+        return api_reply_json(r, MHD_HTTP_OK, j);
+}

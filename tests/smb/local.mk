@@ -1,0 +1,18 @@
+# tests/smb: build rules (fragment of the top Makefile.am)
+
+# Private smbd on loopback (tests/smb/smbd-fixture.sh, sourced by tests,
+# scripts/demo-smbd.sh and benchmarks) and its integration test.
+TESTS += tests/smb/test-smbd-fixture.sh
+EXTRA_DIST += tests/smb/smbd-fixture.sh tests/smb/test-smbd-fixture.sh
+
+# SMB client core (plugins/smb/smb_*.c): state tables and claims (unit).
+check_PROGRAMS += tests/smb/test-smb-state
+TESTS += tests/smb/test-smb-state
+tests_smb_test_smb_state_SOURCES = tests/smb/test-smb-state.c
+tests_smb_test_smb_state_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_smb_test_smb_state_LDADD = libgwdsmb.la libgwdcore.la $(CHECK_LIBS) $(JANSSON_LIBS) \
+	$(SYSTEMD_LIBS)
+# SMB client against the fixture's smbd: dialects, signing, ciphers, errors,
+# 256 MiB round trip, 10,000 entries, namespace ops, gatewayd + smb plugin.
+TESTS += tests/smb/test-smb-integration.sh
+EXTRA_DIST += tests/smb/test-smb-integration.sh

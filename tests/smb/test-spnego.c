@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of plugins/smb/spnego.c.  The tokens are the security buffers of
+ * the Windows 10 / Windows Server 2016 exchange published in the Microsoft
+ * blog post "SMB 3.1.1 Encryption in Windows 10" (2015-09-09), Appendix A.1
+ * (the packet strings are also checked byte for byte by the pre-auth hash
+ * chain in test-crypto); plus malformed DER of every kind.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugins/smb/spnego.h"
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+static uint8_t *unhex(const char *s, size_t *len)
+{
+        size_t n = 0;
+        uint8_t *out = malloc(strlen(s) / 2 + 1);
+        int hi = -1;
+
+        ck_assert_ptr_nonnull(out);
+        for (; *s; s++) {
+                if (*s == ' ')
+                        continue;
+                int v = hexval(*s);
+                ck_assert_int_ge(v, 0);
+                if (hi < 0) {
+                        hi = v;
+                } else {
+                        out[n++] = (uint8_t)(hi << 4 | v);
+                        hi = -1;
+                }
+        }
+        ck_assert_int_eq(hi, -1);
+        *len = n;
+        return out;
+}
+
+/* NEGOTIATE response: NegTokenInit2 at 0x80, 0x140 bytes. */
+#define NEG_RESP                                                                         \
+        "FE534D4240000100000000000000010001000000000000000000000000000000FFFE000000000000" \
+        "000000000000000000000000000000000000000000000000410001001103020039CBCAF329714942" \
+        "BDCE5D60F09AB3FB27000000000080000000800000008000D1168E69CDAED00109094AB095AED001" \
+        "80004001C00100006082013C06062B0601050502A08201303082012CA01A3018060A2B0601040182" \
+        "3702021E060A2B06010401823702020AA282010C048201084E45474F455854530100000000000000" \
+        "6000000070000000807CC0FD06D6362D02DDE1CF343BFE29C16AA4EA4741FB0EF645DC5C5D3C3E6A" \
+        "8DE5D0BAEF7A06DC070076174356EDA0000000000000000060000000010000000000000000000000" \
+        "5C33530DEAF90D4DB2EC4AE3786EC3084E45474F4558545303000000010000004000000098000000" \
+        "807CC0FD06D6362D02DDE1CF343BFE295C33530DEAF90D4DB2EC4AE3786EC3084000000058000000" \
+        "3056A05430523027802530233121301F06035504031318546F6B656E205369676E696E6720507562" \
+        "6C6963204B65793027802530233121301F06035504031318546F6B656E205369676E696E67205075" \
+        "626C6963204B65790100260000000000010020000100B51C002C28941192737A08344B05CE90786E" \
+        "EC146D99CDB60AE44E5A86127D270000020004000000000001000200"
+/* SESSION_SETUP request 1: NegTokenInit at 0x58, 0x4A bytes. */
+#define SS_REQ1                                                                          \
+        "FE534D4240000100000000000100800000000000000000000100000000000000FFFE000000000000" \
+        "00000000000000000000000000000000000000000000000019000001010000000000000058004A00" \
+        "0000000000000000604806062B0601050502A03E303CA00E300C060A2B06010401823702020AA22A" \
+        "04284E544C4D5353500001000000978208E200000000000000000000000000000000060380250000" \
+        "000F"
+/* SESSION_SETUP response 1: NegTokenResp at 0x48, 0xB3 bytes. */
+#define SS_RESP1                                                                         \
+        "FE534D4240000100160000C00100010001000000000000000100000000000000FFFE000000000000" \
+        "250000000010000000000000000000000000000000000000090000004800B300A181B03081ADA003" \
+        "0A0101A10C060A2B06010401823702020AA281970481944E544C4D53535000020000000C000C0038" \
+        "00000015828AE25FC0CB7F886E93D6000000000000000050005000440000000A0092270000000F53" \
+        "005500540033003100310002000C0053005500540033003100310001000C00530055005400330031" \
+        "00310004000C0053005500540033003100310003000C005300550054003300310031000700080024" \
+        "8D5C6CCDAED00100000000"
+/* SESSION_SETUP request 2: NegTokenResp at 0x58, 0x1CF bytes. */
+#define SS_REQ2                                                                          \
+        "FE534D4240000100000000000100800000000000000000000200000000000000FFFE000000000000" \
+        "2500000000100000000000000000000000000000000000001900000101000000000000005800CF01" \
+        "0000000000000000A18201CB308201C7A0030A0101A28201AA048201A64E544C4D53535000030000" \
+        "001800180090000000EE00EE00A80000000C000C00580000001A001A0064000000120012007E0000" \
+        "001000100096010000158288E2060380250000000FA5E34268EF143BE5816251D02C564E9B530055" \
+        "005400330031003100610064006D0069006E006900730074007200610074006F0072004400520049" \
+        "005600450052003300310031000000000000000000000000000000000000000000000000002C263D" \
+        "A5C2D54785E8EDA0552472D3A30101000000000000248D5C6CCDAED001BEA7A53E2DC098EB000000" \
+        "0002000C0053005500540033003100310001000C0053005500540033003100310004000C00530055" \
+        "00540033003100310003000C0053005500540033003100310007000800248D5C6CCDAED001060004" \
+        "00020000000800300030000000000000000000000000300000B61FEFCAA857EA57BF1EDCEBF8974B" \
+        "8E0EBA5A6DFD9D07A31D11B548F8C9D0CC0A00100000000000000000000000000000000000090016" \
+        "0063006900660073002F00530055005400330031003100000000000000000000000000133FA6EA15" \
+        "4880BB44576C6E2490BDE7A31204100100000067890BD408F5680D00000000"
+/* Final SESSION_SETUP response: NegTokenResp at 0x48, 0x1D bytes. */
+#define SS_FINAL                                                                         \
+        "FE534D4240000100000000000100800009000000000000000200000000000000FFFE000000000000" \
+        "25000000001000006B85A4519A0F3EEA35BA946DD3AFE6B80900000048001D00A11B3019A0030A01" \
+        "00A3120410010000003932A87523AB660100000000"
+
+/* Copy `len` bytes at `off` of a packet into an exactly sized buffer. */
+static uint8_t *slice(const char *packet_hex, size_t off, size_t len)
+{
+        size_t n;
+        uint8_t *p = unhex(packet_hex, &n), *t = malloc(len ? len : 1);
+
+        ck_assert_uint_le(off + len, n);
+        memcpy(t, p + off, len);
+        free(p);
+        return t;
+}
+
+#define NEG_INIT2() slice(NEG_RESP, 0x80, 0x140)
+#define CLI_INIT() slice(SS_REQ1, 0x58, 0x4A)
+#define SRV_RESP1() slice(SS_RESP1, 0x48, 0xB3)
+#define CLI_RESP() slice(SS_REQ2, 0x58, 0x1CF)
+#define SRV_FINAL() slice(SS_FINAL, 0x48, 0x1D)
+
+START_TEST(mech_list_der)
+{
+        static const uint8_t want[] = { 0x30, 0x0C, 0x06, 0x0A, 0x2B, 0x06, 0x01, 0x04, 0x01,
+                                        0x82, 0x37, 0x02, 0x02, 0x0A };
+        ck_assert_mem_eq(SPNEGO_NTLM_MECH_LIST, want, sizeof(want));
+}
+END_TEST
+
+START_TEST(parse_windows_neg_token_init2)
+{
+        uint8_t *b = NEG_INIT2();
+        struct spnego_init in;
+
+        ck_assert_int_eq(spnego_parse_init(b, 0x140, &in), 0);
+        ck_assert_uint_eq(in.mech_count, 2);            /* NEGOEX, NTLMSSP */
+        ck_assert_int_eq(in.ntlmssp_offered, 1);
+        ck_assert_int_eq(in.ntlmssp_preferred, 0);
+        ck_assert_uint_eq(in.mech_token_len, 0x108);
+        ck_assert_mem_eq(in.mech_token, "NEGOEXTS", 8);
+        free(b);
+}
+END_TEST
+
+START_TEST(build_matches_windows_init)
+{
+        uint8_t *want = CLI_INIT(), *out;
+        size_t n;
+
+        /* Its mechToken is the 40-byte NTLM NEGOTIATE at offset 34. */
+        ck_assert_int_eq(spnego_build_init(want + 34, 40, &out, &n), 0);
+        ck_assert_uint_eq(n, 0x4A);
+        ck_assert_mem_eq(out, want, n);
+
+        struct spnego_init in;
+        ck_assert_int_eq(spnego_parse_init(out, n, &in), 0);
+        ck_assert_uint_eq(in.mech_count, 1);
+        ck_assert_int_eq(in.ntlmssp_preferred, 1);
+        ck_assert_ptr_eq(in.mech_token, out + 34);
+        ck_assert_uint_eq(in.mech_token_len, 40);
+        free(out);
+        free(want);
+}
+END_TEST
+
+START_TEST(parse_windows_resp)
+{
+        uint8_t *b = SRV_RESP1();
+        struct spnego_resp r;
+
+        ck_assert_int_eq(spnego_parse_resp(b, 0xB3, &r), 0);
+        ck_assert_int_eq(r.neg_state, SPNEGO_ACCEPT_INCOMPLETE);
+        ck_assert_int_eq(r.has_supported_mech, 1);
+        ck_assert_int_eq(r.supported_mech_ntlmssp, 1);
+        ck_assert_uint_eq(r.response_token_len, 0x94);
+        ck_assert_ptr_eq(r.response_token, b + 31);
+        ck_assert_ptr_null(r.mech_list_mic);
+        free(b);
+
+        b = SRV_FINAL();
+        ck_assert_int_eq(spnego_parse_resp(b, 0x1D, &r), 0);
+        ck_assert_int_eq(r.neg_state, SPNEGO_ACCEPT_COMPLETED);
+        ck_assert_int_eq(r.has_supported_mech, 0);
+        ck_assert_ptr_null(r.response_token);
+        ck_assert_uint_eq(r.mech_list_mic_len, 16);
+        ck_assert_mem_eq(r.mech_list_mic, b + 13, 16);
+        free(b);
+}
+END_TEST
+
+START_TEST(build_matches_windows_resp)
+{
+        uint8_t *want = CLI_RESP(), *out;
+        size_t n;
+        struct spnego_resp r;
+
+        /* negState accept-incomplete, the 0x1A6-byte AUTHENTICATE at 21 and
+         * the 16-byte mechListMIC at the end, as the Windows client sent. */
+        ck_assert_int_eq(spnego_build_resp(SPNEGO_ACCEPT_INCOMPLETE, want + 21, 0x1A6,
+                                           want + 0x1CF - 16, 16, &out, &n), 0);
+        ck_assert_uint_eq(n, 0x1CF);
+        ck_assert_mem_eq(out, want, n);
+        ck_assert_int_eq(spnego_parse_resp(out, n, &r), 0);
+        ck_assert_int_eq(r.neg_state, 1);
+        ck_assert_uint_eq(r.response_token_len, 0x1A6);
+        ck_assert_uint_eq(r.mech_list_mic_len, 16);
+        free(out);
+
+        /* Field omission and the other length forms. */
+        ck_assert_int_eq(spnego_build_resp(-1, NULL, 0, NULL, 0, &out, &n), 0);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_mem_eq(out, "\xA1\x02\x30\x00", 4);
+        ck_assert_int_eq(spnego_parse_resp(out, n, &r), 0);
+        ck_assert_int_eq(r.neg_state, -1);
+        free(out);
+        uint8_t *big = calloc(1, 70000);
+        ck_assert_int_eq(spnego_build_resp(-1, big, 70000, NULL, 0, &out, &n), 0);
+        ck_assert_int_eq(spnego_parse_resp(out, n, &r), 0);
+        ck_assert_uint_eq(r.response_token_len, 70000);
+        free(out);
+        ck_assert_int_eq(spnego_build_resp(-1, big, 200, NULL, 0, &out, &n), 0);
+        ck_assert_int_eq(spnego_parse_resp(out, n, &r), 0);
+        ck_assert_uint_eq(r.response_token_len, 200);
+        free(out);
+        ck_assert_int_eq(spnego_build_resp(4, NULL, 0, NULL, 0, &out, &n), -EINVAL);
+        ck_assert_int_eq(spnego_build_resp(1, NULL, 3, NULL, 0, &out, &n), -EINVAL);
+        free(big);
+        free(want);
+}
+END_TEST
+
+/* ------------------------------------------------------- hostile input */
+
+typedef int (*parse_fn)(const uint8_t *, size_t);
+
+static int p_init(const uint8_t *b, size_t n)
+{
+        struct spnego_init in;
+        int ret = spnego_parse_init(b, n, &in);
+        if (ret == 0 && in.mech_token)
+                ck_assert(in.mech_token >= b && in.mech_token + in.mech_token_len <= b + n);
+        return ret;
+}
+
+static int p_resp(const uint8_t *b, size_t n)
+{
+        struct spnego_resp r;
+        int ret = spnego_parse_resp(b, n, &r);
+        if (ret == 0 && r.response_token)
+                ck_assert(r.response_token >= b &&
+                          r.response_token + r.response_token_len <= b + n);
+        if (ret == 0 && r.mech_list_mic)
+                ck_assert(r.mech_list_mic >= b && r.mech_list_mic + r.mech_list_mic_len <= b + n);
+        return ret;
+}
+
+/* Every strict prefix of a valid token is rejected, reading only `len`
+ * bytes (exact-size copies under ASan). */
+static void all_prefixes_fail(uint8_t *tok, size_t n, parse_fn fn)
+{
+        for (size_t len = 0; len < n; len++) {
+                uint8_t *c = malloc(len ? len : 1);
+                memcpy(c, tok, len);
+                ck_assert_int_lt(fn(c, len), 0);
+                free(c);
+        }
+        ck_assert_int_eq(fn(tok, n), 0);
+}
+
+START_TEST(truncated_tokens)
+{
+        uint8_t *b;
+
+        b = NEG_INIT2();
+        all_prefixes_fail(b, 0x140, p_init);
+        free(b);
+        b = CLI_INIT();
+        all_prefixes_fail(b, 0x4A, p_init);
+        free(b);
+        b = SRV_RESP1();
+        all_prefixes_fail(b, 0xB3, p_resp);
+        free(b);
+        b = CLI_RESP();
+        all_prefixes_fail(b, 0x1CF, p_resp);
+        free(b);
+        b = SRV_FINAL();
+        all_prefixes_fail(b, 0x1D, p_resp);
+        free(b);
+}
+END_TEST
+
+static int try_hex(parse_fn fn, const char *hex)
+{
+        size_t n;
+        uint8_t *b = unhex(hex, &n);
+        int ret = fn(b, n);
+        free(b);
+        return ret;
+}
+
+START_TEST(malformed_der)
+{
+        struct spnego_resp r;
+        struct spnego_init in;
+
+        ck_assert_int_eq(spnego_parse_resp(NULL, 0, &r), -ENODATA);
+        ck_assert_int_eq(spnego_parse_init((const uint8_t *)"", 0, &in), -ENODATA);
+        ck_assert_int_eq(spnego_parse_resp(NULL, 3, &r), -EINVAL);
+        /* Reference: minimal valid NegTokenResp { negState completed }. */
+        ck_assert_int_eq(try_hex(p_resp, "A1073005A0030A0100"), 0);
+        /* Indefinite length, 5 length octets, length beyond buffer. */
+        ck_assert_int_eq(try_hex(p_resp, "A180 3005A0030A0100 0000"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A185000000000730 05A0030A0100"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A184FFFFFFFF3005A0030A0100"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1083005A0030A0100"), -EBADMSG);
+        /* Inner element longer than its parent. */
+        ck_assert_int_eq(try_hex(p_resp, "A1073006A0030A0100"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1073005A0040A0100"), -EBADMSG);
+        /* Trailing garbage, outside and inside. */
+        ck_assert_int_eq(try_hex(p_resp, "A1073005A0030A010000"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1083006A0040A010000"), -EBADMSG);
+        /* negState: out of range, wrong length, wrong type. */
+        ck_assert_int_eq(try_hex(p_resp, "A1073005A0030A0104"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1083006A0040A020001"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1063004A0020A00"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1073005A003020100"), -EBADMSG);
+        /* Out of order / duplicate context tags, non-context tag. */
+        ck_assert_int_eq(try_hex(p_resp, "A10C300AA2030401AAA0030A0100"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A10C300AA0030A0100A0030A0100"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1073005300 30A0100"), -EBADMSG);
+        /* High tag number form, wrong outer tag, supportedMech empty OID. */
+        ck_assert_int_eq(try_hex(p_resp, "BF01073005A0030A0100"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A0073005A0030A0100"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_resp, "A1063004A1020600"), -EBADMSG);
+        /* Unknown higher context tags are skipped. */
+        ck_assert_int_eq(try_hex(p_resp, "A10C300AA0030A0101A5030401FF"), 0);
+
+        /* NegTokenInit: wrong mechanism OID, missing [0], empty OID in the list,
+         * non-OID in the list, trailing data after the token. */
+        ck_assert_int_eq(try_hex(p_init, "601006062B0601050503A0063004A0023000"),
+                         -EPROTONOSUPPORT);
+        ck_assert_int_eq(try_hex(p_init, "601006062B0601050502A0063004A0023000"), 0);
+        ck_assert_int_eq(try_hex(p_init, "601006062B0601050502A1063004A0023000"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_init, "601206062B0601050502A0083006A00430020600"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_init, "601306062B0601050502A0093007A00530030401AA"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_init, "601006062B0601050502A0063004A002300000"), -EBADMSG);
+        ck_assert_int_eq(try_hex(p_init, "600806062B0601050502"), -EBADMSG);
+        /* mechToken that is not an OCTET STRING. */
+        ck_assert_int_eq(try_hex(p_init, "601506062B0601050502A00B3009A0023000A2030201AA"),
+                         -EBADMSG);
+}
+END_TEST
+
+START_TEST(fuzz_tokens)
+{
+        uint8_t *toks[5] = { NEG_INIT2(), CLI_INIT(), SRV_RESP1(), CLI_RESP(), SRV_FINAL() };
+        size_t lens[5] = { 0x140, 0x4A, 0xB3, 0x1CF, 0x1D };
+        parse_fn fns[5] = { p_init, p_init, p_resp, p_resp, p_resp };
+        uint32_t x = 88172645u;
+
+        for (int t = 0; t < 5; t++) {
+                uint8_t *m = malloc(lens[t]);
+                for (int it = 0; it < 4000; it++) {
+                        memcpy(m, toks[t], lens[t]);
+                        for (int k = 0; k < 1 + it % 3; k++) {
+                                x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                                /* Bias towards the DER headers at the front. */
+                                size_t head = lens[t] < 40 ? lens[t] : 40;
+                                size_t pos = it & 1 ? x % lens[t] : x % head;
+                                m[pos] = (uint8_t)(x >> 11);
+                        }
+                        (void)fns[t](m, lens[t]);
+                        (void)fns[(t + 2) % 5](m, lens[t]);
+                }
+                free(m);
+                free(toks[t]);
+        }
+}
+END_TEST
+
+static Suite *spnego_suite(void)
+{
+        Suite *s = suite_create("smb-spnego");
+        TCase *t = tcase_create("windows");
+
+        tcase_add_test(t, mech_list_der);
+        tcase_add_test(t, parse_windows_neg_token_init2);
+        tcase_add_test(t, build_matches_windows_init);
+        tcase_add_test(t, parse_windows_resp);
+        tcase_add_test(t, build_matches_windows_resp);
+        suite_add_tcase(s, t);
+
+        t = tcase_create("hostile");
+        tcase_add_test(t, truncated_tokens);
+        tcase_add_test(t, malformed_der);
+        tcase_add_test(t, fuzz_tokens);
+        suite_add_tcase(s, t);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(spnego_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
