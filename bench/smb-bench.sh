@@ -84,22 +84,32 @@ for mode in plain encrypted; do
         fi
         for dir in write read; do
                 : >"$WORK/g.t"; : >"$WORK/s.t"; : >"$WORK/g.r"; : >"$WORK/s.r"
-                for _ in $(seq "$RUNS"); do
-                        if [ $dir = write ]; then
-                                rm -f "$SMBD_DIR/shares/$share/g.bin"
-                                # shellcheck disable=SC2086
-                                run "${GA[@]}" $gopt "//127.0.0.1/$share" put "$SRC" g.bin
-                                echo "$secs" >>"$WORK/g.t"; echo "$rss" >>"$WORK/g.r"
-                                rm -f "$SMBD_DIR/shares/$share/s.bin"
-                                run "${SA[@]}" "//$SMBD_HOST/$share" --client-protection="$sprot" -c "put $SRC s.bin"
-                                echo "$secs" >>"$WORK/s.t"; echo "$rss" >>"$WORK/s.r"
-                        else
-                                # shellcheck disable=SC2086
-                                run "${GA[@]}" $gopt "//127.0.0.1/$share" get g.bin /dev/null
-                                echo "$secs" >>"$WORK/g.t"; echo "$rss" >>"$WORK/g.r"
-                                run "${SA[@]}" "//$SMBD_HOST/$share" --client-protection="$sprot" -c "get s.bin /dev/null"
-                                echo "$secs" >>"$WORK/s.t"; echo "$rss" >>"$WORK/s.r"
-                        fi
+                for i in $(seq "$RUNS"); do
+                        # Alternate who goes first: the server's page cache and
+                        # writeback otherwise favour one side.
+                        if [ $((i % 2)) = 1 ]; then order="g s"; else order="s g"; fi
+                        for who in $order; do
+                                if [ $dir = write ]; then
+                                        rm -f "$SMBD_DIR/shares/$share/$who.bin"
+                                        if [ $who = g ]; then
+                                                # shellcheck disable=SC2086
+                                                run "${GA[@]}" $gopt "//127.0.0.1/$share" \
+                                                        put "$SRC" g.bin
+                                        else
+                                                run "${SA[@]}" "//$SMBD_HOST/$share" \
+                                                        --client-protection="$sprot" \
+                                                        -c "put $SRC s.bin"
+                                        fi
+                                elif [ $who = g ]; then
+                                        # shellcheck disable=SC2086
+                                        run "${GA[@]}" $gopt "//127.0.0.1/$share" get g.bin /dev/null
+                                else
+                                        run "${SA[@]}" "//$SMBD_HOST/$share" \
+                                                --client-protection="$sprot" -c "get s.bin /dev/null"
+                                fi
+                                echo "$secs" >>"$WORK/$who.t"
+                                echo "$rss" >>"$WORK/$who.r"
+                        done
                 done
                 if [ $dir = write ]; then
                         cmp -s "$SRC" "$SMBD_DIR/shares/$share/g.bin" ||

@@ -30,7 +30,7 @@ trap cleanup EXIT
 
 MAX=$(( (SIZE_MB + 64) << 20 ))
 cat > "$T/gw.json" <<CONF
-{ "daemon": { "log_level": "notice" },
+{ "daemon": { "log_level": "info" },
   "instances": [
     { "name": "mem", "plugin": "mem",
       "config": { "shares": [ { "name": "bench", "max_bytes": $MAX } ] } },
@@ -39,7 +39,6 @@ cat > "$T/gw.json" <<CONF
                   "max_connections": 512,
                   "exports": [ { "share": "bench" } ] } } ] }
 CONF
-sed -i 's/"notice"/"info"/' "$T/gw.json"
 GWD_PLUGIN_DIR=$BUILDDIR/plugins/mem/.libs:$BUILDDIR/plugins/webdav/.libs \
         "$GATEWAYD" -f -c "$T/gw.json" > "$T/log" 2>&1 &
 DPID=$!
@@ -67,9 +66,14 @@ echo "PUT ${SIZE_MB} MiB: $(mbps "$(cat "$T/put")") MiB/s (best of $RUNS)"
 rm -f "$T/big"
 RSS1=$(rss)
 
-sample_rss() { # pid-to-watch -> peak rss in kB
-        local peak=0 r
-        while kill -0 "$1" 2>/dev/null; do
+sample_rss() { # pids to watch -> peak rss in kB while any of them runs
+        local peak=0 r alive p
+        while :; do
+                alive=0
+                for p in "$@"; do
+                        kill -0 "$p" 2>/dev/null && alive=1
+                done
+                [ "$alive" = 1 ] || break
                 r=$(rss)
                 [ "$r" -gt "$peak" ] && peak=$r
                 sleep 0.05
@@ -92,8 +96,8 @@ for i in $(seq "$PARALLEL"); do
         curl -s -o /dev/null "$U/big" &
         PIDS+=($!)
 done
-( for p in "${PIDS[@]}"; do wait "$p"; done ) &
-PEAK=$(sample_rss $!)
+PEAK=$(sample_rss "${PIDS[@]}")
+wait
 END=$(date +%s.%N)
 TOTAL=$(awk -v s="$START" -v e="$END" -v n="$PARALLEL" -v m="$SIZE_MB" \
         'BEGIN { printf "%.0f", n * m / (e - s) }')

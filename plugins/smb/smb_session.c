@@ -103,8 +103,8 @@ static void negotiate_done(struct smb_req *r, int error, uint32_t status, const 
                 goto out;
         }
         if (status != STATUS_SUCCESS) {
-                negotiate_fail(c, ntstatus_to_errno(status) ?: -EPROTO, status,
-                               "server refused");
+                int e = ntstatus_to_errno(status);
+                negotiate_fail(c, e < 0 ? e : -EPROTO, status, "server refused");
                 goto out;
         }
         ret = smb2_negotiate_rsp_decode(msg, len, &o->req, &rsp);
@@ -495,7 +495,8 @@ static void setup_done(struct smb_req *r, int error, uint32_t status, const uint
                 return setup_challenge(ses, &h, msg, len);
         if (status == STATUS_SUCCESS)
                 return setup_success(ses, &h, msg, len);
-        setup_fail(ses, ntstatus_to_errno(status) ?: -EACCES, status, "server refused");
+        int e = ntstatus_to_errno(status);
+        setup_fail(ses, e < 0 ? e : -EACCES, status, "server refused");
 }
 
 static void on_chan_ready(struct smb_waiter *w, int error)
@@ -553,7 +554,7 @@ void smb_session_channel_lost(struct smb_session *ses, const char *cause)
         if (!smb_sm_is(&ses->sm, SMB_SES_GOOD))
                 return;         /* in_setup fails through its own request */
         ses->keys_valid = false;
-        smb_sm_move(&ses->sm, SMB_SES_NEED_RECONNECT, cause);
+        smb_ses_transition(&ses->sm, SMB_SES_NEED_RECONNECT, cause);
         for (struct smb_tcon *t = ses->tcons; t; t = t->next)
                 smb_tcon_session_lost(t, cause);
 }

@@ -46,63 +46,49 @@ static void server_unref(struct wd_server *srv)
  * timer with a fine accuracy: the glue re-runs MHD through an sd-event timer
  * created with the default accuracy, so "run again now" (MHD_get_timeout()
  * == 0, which MHD's edge-triggered epoll mode answers after every partial
- * send or receive) waits up to 250 ms, and a stream crawls at one block per
- * quarter second.  Until then we pump the MHD daemons our requests run on
- * from a deferred call, while MHD says it has work ready right now.  This
- * runs on the loop thread, never inside MHD_run().
+ * send or receive) waits up to 250 ms, and a download crawls at a few MiB per
+ * quarter second.  Until then a post source (dispatched after every other
+ * event of the loop, never inside MHD_run()) runs the MHD daemons our
+ * requests live on while MHD says it has work ready right now.
  */
 #define PUMP_RUNS_MAX 64
 
-static void pump(void *arg)
+static int pump(sd_event_source *src, void *userdata)
 {
-        struct wd_server *srv = arg;
+        struct wd_server *srv = userdata;
         bool again = false;
 
-        srv->kick_pending = false;
-        if (!srv->stopping && srv->httpd) {
-                srv->pumping = true;
-                for (size_t i = 0; i < srv->n_daemons; i++) {
-                        MHD_UNSIGNED_LONG_LONG ms = 1;
-                        unsigned k;
-                        for (k = 0; k < PUMP_RUNS_MAX; k++) {
-                                MHD_run(srv->daemons[i]);
-                                if (MHD_get_timeout(srv->daemons[i], &ms) != MHD_YES || ms > 0)
-                                        break;
-                        }
-                        if (k == PUMP_RUNS_MAX)
-                                again = true;   /* let other events in, then go on */
+        if (srv->stopping || !srv->httpd)
+                return 0;
+        for (size_t i = 0; i < srv->n_daemons; i++) {
+                MHD_UNSIGNED_LONG_LONG ms = 1;
+                unsigned k;
+                for (k = 0; k < PUMP_RUNS_MAX; k++) {
+                        if (MHD_get_timeout(srv->daemons[i], &ms) != MHD_YES || ms > 0)
+                                break;
+                        MHD_run(srv->daemons[i]);
                 }
-                srv->pumping = false;
-                httpd_kick(srv->httpd);         /* the glue re-arms its timer */
+                if (k == PUMP_RUNS_MAX)
+                        again = true;
         }
-        if (again && srv->api->defer(srv->ctx, pump, srv) == 0) {
-                srv->kick_pending = true;
-                return;                         /* keeps the reference */
-        }
-        server_unref(srv);
+        if (again)
+                httpd_kick(srv->httpd);         /* let other events in, then go on */
+        return 0;
 }
 
 void wd_kick_soon(struct wd_server *srv, struct MHD_Connection *conn)
 {
         const union MHD_ConnectionInfo *ci;
 
-        if (srv->stopping || !conn)
+        if (srv->stopping || !conn || srv->n_daemons == WD_DAEMONS_MAX)
                 return;
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-        if (ci && ci->daemon) {
-                size_t i;
-                for (i = 0; i < srv->n_daemons; i++)
-                        if (srv->daemons[i] == ci->daemon)
-                                break;
-                if (i == srv->n_daemons && i < WD_DAEMONS_MAX)
-                        srv->daemons[srv->n_daemons++] = ci->daemon;
-        }
-        if (srv->kick_pending || srv->pumping)
+        if (!ci || !ci->daemon)
                 return;
-        if (srv->api->defer(srv->ctx, pump, srv) == 0) {
-                srv->kick_pending = true;
-                srv->refs++;
-        }
+        for (size_t i = 0; i < srv->n_daemons; i++)
+                if (srv->daemons[i] == ci->daemon)
+                        return;
+        srv->daemons[srv->n_daemons++] = ci->daemon;
 }
 
 /* --- requests -------------------------------------------------------------- */
@@ -147,7 +133,6 @@ void req_wake(struct wd_req *req)
                 req->suspended = false;
                 MHD_resume_connection(req->conn);
                 httpd_kick(req->srv->httpd);
-                wd_kick_soon(req->srv, req->conn);
         }
 }
 
@@ -803,6 +788,14 @@ static int wd_start(void *state)
                         bad ? " on " : "", bad ? bad : "", strerror(-r));
                 return r;
         }
+        r = sd_event_add_post(srv->api->event(srv->ctx), &srv->pump_src, pump, srv);
+        if (r < 0) {
+                gwd_log(srv->api, srv->ctx, GWD_LOG_ERR, "cannot add an event source: %s",
+                        strerror(-r));
+                httpd_free(srv->httpd);
+                srv->httpd = NULL;
+                return r;
+        }
         for (size_t i = 0; i < httpd_n_listeners(srv->httpd); i++)
                 gwd_log(srv->api, srv->ctx, GWD_LOG_INFO, "listening on %s (port %d)%s",
                         i < 16 && srv->conf.listen[i] ? srv->conf.listen[i] : "passed socket",
@@ -820,6 +813,7 @@ static void wd_stop(void *state)
 
         srv->stopping = true;
         srv->n_daemons = 0;
+        srv->pump_src = sd_event_source_disable_unref(srv->pump_src);
         /* MHD cannot stop with suspended connections: resume them; their
          * chains find mhd_done set when they complete. */
         for (struct wd_req *req = srv->reqs; req; req = req->next)

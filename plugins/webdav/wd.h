@@ -96,9 +96,9 @@ struct wd_server {
         struct wd_req *reqs;            /* live requests */
         unsigned refs;
         bool stopping, destroyed;
-        bool kick_pending, pumping;
         struct MHD_Daemon *daemons[WD_DAEMONS_MAX];    /* see wd_kick_soon() */
         size_t n_daemons;
+        sd_event_source *pump_src;
         uint64_t n_requests;
 };
 
@@ -148,7 +148,8 @@ struct wd_req {
         wd_step_fn on_abort;    /* MHD ended the request before we answered */
 };
 
-/* Make MHD run again soon (see wd-server.c). */
+/* Note the MHD daemon a connection belongs to, for the pump (see
+ * wd-server.c). */
 void wd_kick_soon(struct wd_server *srv, struct MHD_Connection *conn);
 
 const char *req_header(struct wd_req *req, const char *name);
