@@ -31,6 +31,11 @@ struct gwd_object {
         void *userdata;
         struct history_entry hist[GWD_HISTORY_MAX];
         unsigned hist_start, hist_n;
+        /* GWD_JSON_SERIALIZED: the text before "details" (kind .. created)
+         * and the "actions" member, kept between state changes; NULL when
+         * not built yet or out of date. */
+        char *json_head, *json_actions;
+        size_t json_head_len, json_actions_len;
 };
 
 struct stored_event {
@@ -146,6 +151,15 @@ int registry_new(struct registry **ret)
         return 0;
 }
 
+/* The cached text names the parent and the state: drop it when either
+ * changes. */
+static void json_cache_drop(struct gwd_object *obj)
+{
+        free(obj->json_head);
+        obj->json_head = NULL;
+        obj->json_head_len = 0;
+}
+
 static void object_unlink_free(struct gwd_object *obj)
 {
         struct registry *reg = obj->reg;
@@ -159,8 +173,12 @@ static void object_unlink_free(struct gwd_object *obj)
                 reg->tail = obj->prev;
         reg->n_objects--;
         for (struct gwd_object *o = reg->head; o; o = o->next)
-                if (o->parent == obj)
+                if (o->parent == obj) {
                         o->parent = NULL;
+                        json_cache_drop(o);
+                }
+        json_cache_drop(obj);
+        free(obj->json_actions);
         if (obj->actions) {
                 for (char **a = obj->actions; *a; a++)
                         free(*a);
@@ -308,6 +326,7 @@ void registry_object_set_state(struct gwd_object *obj, const char *state, const 
 
         memcpy(obj->state, next, sizeof(obj->state));
         obj->since_usec = now;
+        json_cache_drop(obj);
         emit(obj->reg, obj, h->from, h->to, h->cause, now);
 }
 
@@ -383,11 +402,212 @@ static json_t *time_json(uint64_t usec)
         return json_string(buf);
 }
 
+/* --- serialized JSON (GWD_JSON_SERIALIZED) ---------------------------------- */
+
+struct tbuf {
+        char *p;
+        size_t len, cap;
+        int oom;
+};
+
+static void tb_add(struct tbuf *b, const char *s, size_t n)
+{
+        if (b->oom || n == 0)
+                return;
+        if (n > b->cap - b->len) {
+                size_t cap = b->cap ? b->cap : 512;
+                char *p;
+                while (cap - b->len < n) {
+                        if (cap > SIZE_MAX / 2) {
+                                b->oom = 1;
+                                return;
+                        }
+                        cap *= 2;
+                }
+                p = realloc(b->p, cap);
+                if (!p) {
+                        b->oom = 1;
+                        return;
+                }
+                b->p = p;
+                b->cap = cap;
+        }
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+}
+
+/* String literals only: the length comes from sizeof. */
+#define tb_lit(b, lit) tb_add((b), "" lit, sizeof(lit) - 1)
+
+static int tb_dump_cb(const char *buffer, size_t size, void *data)
+{
+        struct tbuf *b = data;
+        tb_add(b, buffer, size);
+        return b->oom ? -1 : 0;
+}
+
+/* A string escaped as json_dumps() escapes it without flags, so that both
+ * forms of object_to_json give the same bytes.  Every string written here
+ * is valid UTF-8: tokens are ASCII, free text went through copy_text(). */
+static void tb_string(struct tbuf *b, const char *s)
+{
+        const char *run = s;
+
+        tb_lit(b, "\"");
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                const char *e;
+                char u[8];
+
+                switch (c) {
+                case '"': e = "\\\""; break;
+                case '\\': e = "\\\\"; break;
+                case '\b': e = "\\b"; break;
+                case '\f': e = "\\f"; break;
+                case '\n': e = "\\n"; break;
+                case '\r': e = "\\r"; break;
+                case '\t': e = "\\t"; break;
+                default:
+                        if (c >= 0x20)
+                                continue;
+                        snprintf(u, sizeof(u), "\\u%04X", (unsigned)c);
+                        e = u;
+                        break;
+                }
+                tb_add(b, run, (size_t)(s - run));
+                tb_add(b, e, strlen(e));
+                run = s + 1;
+        }
+        tb_add(b, run, (size_t)(s - run));
+        tb_lit(b, "\"");
+}
+
+static void tb_time(struct tbuf *b, uint64_t usec)
+{
+        char t[32];
+        format_time_usec(usec, t);
+        tb_lit(b, "\"");
+        tb_add(b, t, strlen(t));
+        tb_lit(b, "\"");
+}
+
+/* Everything before "details": changes only with the state or when the
+ * parent goes away. */
+static int build_head(struct gwd_object *obj)
+{
+        struct tbuf b = { 0 };
+
+        tb_lit(&b, "{\"kind\":");
+        tb_string(&b, obj->kind);
+        tb_lit(&b, ",\"id\":");
+        tb_string(&b, obj->id);
+        tb_lit(&b, ",\"parent\":");
+        if (obj->parent) {
+                tb_lit(&b, "{\"kind\":");
+                tb_string(&b, obj->parent->kind);
+                tb_lit(&b, ",\"id\":");
+                tb_string(&b, obj->parent->id);
+                tb_lit(&b, "}");
+        } else {
+                tb_lit(&b, "null");
+        }
+        tb_lit(&b, ",\"state\":");
+        tb_string(&b, obj->state);
+        tb_lit(&b, ",\"since\":");
+        tb_time(&b, obj->since_usec);
+        tb_lit(&b, ",\"created\":");
+        tb_time(&b, obj->created_usec);
+        if (b.oom) {
+                free(b.p);
+                return -ENOMEM;
+        }
+        obj->json_head = b.p;
+        obj->json_head_len = b.len;
+        return 0;
+}
+
+static int build_actions(struct gwd_object *obj)
+{
+        struct tbuf b = { 0 };
+
+        tb_lit(&b, "\"actions\":[");
+        for (char **a = obj->actions; *a; a++) {
+                if (a != obj->actions)
+                        tb_lit(&b, ",");
+                tb_string(&b, *a);
+        }
+        tb_lit(&b, "]");
+        if (b.oom) {
+                free(b.p);
+                return -ENOMEM;
+        }
+        obj->json_actions = b.p;
+        obj->json_actions_len = b.len;
+        return 0;
+}
+
+/* The compact text of object_to_json(obj, flags): the same members in the
+ * same order, byte for byte what json_dumps(JSON_COMPACT) gives for it.
+ * The cache is not part of the object's observable state, hence the cast:
+ * every object is allocated writable by registry_object_new(). */
+static json_t *object_serialized(const struct gwd_object *cobj, uint32_t flags)
+{
+        struct gwd_object *obj = (struct gwd_object *)cobj;
+        struct tbuf b = { 0 };
+        json_t *details, *ret;
+
+        if ((!obj->json_head && build_head(obj) < 0) ||
+            (!obj->json_actions && build_actions(obj) < 0))
+                return NULL;
+        details = json_object();
+        if (!details)
+                return NULL;
+        /* Details are never cached: the plugin is asked every time. */
+        if (obj->ops.snapshot)
+                obj->ops.snapshot(obj->userdata, details);
+        tb_add(&b, obj->json_head, obj->json_head_len);
+        tb_lit(&b, ",\"details\":");
+        if (json_dump_callback(details, tb_dump_cb, &b, JSON_COMPACT) < 0)
+                b.oom = 1;
+        json_decref(details);
+        tb_lit(&b, ",");
+        tb_add(&b, obj->json_actions, obj->json_actions_len);
+        if (flags & GWD_JSON_HISTORY) {
+                tb_lit(&b, ",\"history\":[");
+                for (unsigned i = 0; i < obj->hist_n; i++) {
+                        const struct history_entry *h =
+                                &obj->hist[(obj->hist_start + i) % GWD_HISTORY_MAX];
+                        if (i)
+                                tb_lit(&b, ",");
+                        tb_lit(&b, "{\"time\":");
+                        tb_time(&b, h->time_usec);
+                        tb_lit(&b, ",\"from\":");
+                        tb_string(&b, h->from);
+                        tb_lit(&b, ",\"to\":");
+                        tb_string(&b, h->to);
+                        tb_lit(&b, ",\"cause\":");
+                        tb_string(&b, h->cause);
+                        tb_lit(&b, "}");
+                }
+                tb_lit(&b, "]");
+        }
+        tb_lit(&b, "}");
+        /* Valid UTF-8 by construction (see tb_string; details come from
+         * jansson values), so jansson's check would only cost time. */
+        ret = b.oom ? NULL : json_stringn_nocheck(b.p, b.len);
+        free(b.p);
+        return ret;
+}
+
 json_t *registry_object_to_json(const struct gwd_object *obj, uint32_t flags)
 {
-        json_t *o = json_object(), *details = json_object(), *actions = json_array();
-        json_t *parent = json_null();
+        json_t *o, *details, *actions, *parent = json_null();
 
+        if (flags & GWD_JSON_SERIALIZED)
+                return object_serialized(obj, flags);
+        o = json_object();
+        details = json_object();
+        actions = json_array();
         if (!o || !details || !actions)
                 goto fail;
         if (obj->parent) {

@@ -15,7 +15,7 @@ packages=(
         # the built-in default backend and the integration tests
         samba smbclient
         # tests and tools the tests drive
-        curl python3 libxml2-utils systemd procps iproute2 cadaver wrk valgrind
+        curl python3 libxml2-utils systemd procps iproute2 cadaver wrk valgrind openssl
         # packages
         debhelper devscripts lintian rpm fakeroot
 )

@@ -20,6 +20,13 @@
  *     cause).
  *   - `details` are produced on demand by ops->snapshot(); they are never
  *     cached, so what a client sees is current.
+ *   - object_to_json(obj, flags | GWD_JSON_SERIALIZED) returns, instead of
+ *     a JSON object, a JSON *string* holding that object's compact text
+ *     (the bytes json_dumps(JSON_COMPACT) would give).  For listings: the
+ *     members that only change with the state are kept serialized between
+ *     state changes, the details are still asked from the plugin at every
+ *     call.  A daemon older than the flag ignores it and returns the
+ *     object; callers check json_is_string() and fall back.
  *   - Actions are named verbs offered at creation ("reconnect", ...).
  *
  * Events
@@ -40,5 +47,8 @@
 #define GWD_CAUSE_MAX 256
 #define GWD_HISTORY_MAX 32
 #define GWD_EVENTS_MAX 4096
+
+/* object_to_json flag, next to GWD_JSON_HISTORY (plugin.h); see above. */
+#define GWD_JSON_SERIALIZED 0x2u
 
 #endif /* GATEWAYD_REGISTRY_H */

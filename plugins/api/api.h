@@ -88,6 +88,8 @@ struct api {
         char kinds[API_KINDS_MAX][GWD_KIND_MAX];
         size_t n_kinds;
 
+        size_t item_size_hint;          /* bytes per item of the last listing, and some */
+
         /* metrics */
         struct route_stats routes[ROUTE__MAX];
         uint64_t requests_total;
@@ -128,6 +130,9 @@ void api_kind_seen(struct api *a, const char *kind);
 
 /* problem.c: queue a response; return the MHD result to hand back. */
 enum MHD_Result api_reply_json(struct api_req *r, unsigned status, json_t *body);
+/* Sends JSON text already in `body` (a newline is added); takes the buffer
+ * in every case. */
+enum MHD_Result api_reply_sbuf(struct api_req *r, unsigned status, struct sbuf *body);
 enum MHD_Result api_reply_json_location(struct api_req *r, unsigned status, json_t *body,
                                         const char *location);
 enum MHD_Result api_reply_text(struct api_req *r, unsigned status, const char *ctype,

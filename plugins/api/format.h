@@ -21,6 +21,11 @@ struct sbuf {
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbuf_append(struct sbuf *b, const char *s, size_t n);
 void sbuf_free(struct sbuf *b);
+/* Make room for `n` more bytes at once (a size hint; failure is sticky). */
+void sbuf_reserve(struct sbuf *b, size_t n);
+/* A JSON string literal for `s` (UTF-8 assumed, as jansson keeps it):
+ * quote, backslash and control characters escaped as json_dumps() does. */
+void sbuf_json_string(struct sbuf *b, const char *s);
 
 /* ISO 8601 UTC with milliseconds: 2024-05-01T10:00:00.123Z */
 void format_time(uint64_t usec, char buf[32]);

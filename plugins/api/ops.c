@@ -119,20 +119,24 @@ static json_t *object_details(struct api *a, const char *kind, const char *id)
 
 /* --- watching -------------------------------------------------------------------- */
 
-static bool below_target(struct api *a, const struct api_op *op, const char *kind,
-                         const char *id)
+/* `o` (may be NULL) is the operation's target or one of its descendants. */
+static bool obj_below_target(struct api *a, const struct api_op *op, struct gwd_object *o)
 {
         const struct gwd_api *g = a->gapi;
-        struct gwd_object *o;
 
-        if (strcmp(kind, op->kind) == 0 && strcmp(id, op->obj_id) == 0)
-                return true;
-        o = g->object_find(a->ctx, kind, id);
-        for (struct gwd_object *p = o ? g->object_parent(o) : NULL; p; p = g->object_parent(p))
+        for (struct gwd_object *p = o; p; p = g->object_parent(p))
                 if (strcmp(g->object_kind(p), op->kind) == 0 &&
                     strcmp(g->object_id(p), op->obj_id) == 0)
                         return true;
         return false;
+}
+
+static bool below_target(struct api *a, const struct api_op *op, const char *kind,
+                         const char *id)
+{
+        if (strcmp(kind, op->kind) == 0 && strcmp(id, op->obj_id) == 0)
+                return true;
+        return obj_below_target(a, op, a->gapi->object_find(a->ctx, kind, id));
 }
 
 struct good_acc {
@@ -146,7 +150,7 @@ static int check_good(void *ud, struct gwd_object *obj)
         struct good_acc *g = ud;
         const struct gwd_api *ga = g->a->gapi;
         if (strcmp(ga->object_state(obj), "good") != 0 &&
-            below_target(g->a, g->op, ga->object_kind(obj), ga->object_id(obj))) {
+            obj_below_target(g->a, g->op, obj)) {
                 g->all_good = false;
                 return 1;
         }

@@ -85,6 +85,24 @@ static enum MHD_Result reply_json_headers(struct api_req *r, unsigned status, js
         return queue(r, status, resp, ctype);
 }
 
+enum MHD_Result api_reply_sbuf(struct api_req *r, unsigned status, struct sbuf *body)
+{
+        struct MHD_Response *resp;
+
+        sbuf_append(body, "\n", 1);
+        if (body->oom) {
+                sbuf_free(body);
+                return MHD_NO;
+        }
+        resp = MHD_create_response_from_buffer(body->len, body->p, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                sbuf_free(body);
+                return MHD_NO;
+        }
+        *body = (struct sbuf){ 0 };     /* MHD frees it now */
+        return queue(r, status, resp, "application/json");
+}
+
 enum MHD_Result api_reply_json(struct api_req *r, unsigned status, json_t *body)
 {
         return reply_json_headers(r, status, body, "application/json", NULL, NULL);

@@ -156,36 +156,72 @@ static int ancestor_is(void *ud, const char *kind, const char *id)
         return 0;
 }
 
+/* Appends the compact JSON text of one object.  The daemon serializes it
+ * (GWD_JSON_SERIALIZED, see registry.h): no jansson tree is built and
+ * dumped per object.  A daemon that predates the flag returns the object,
+ * which is dumped here instead. */
+static int dump_to_sbuf(const char *buffer, size_t size, void *data)
+{
+        struct sbuf *b = data;
+        sbuf_append(b, buffer, size);
+        return b->oom ? -1 : 0;
+}
+
+static int append_object(struct api *a, struct sbuf *b, struct gwd_object *obj, uint32_t flags)
+{
+        json_t *j = a->gapi->object_to_json(obj, flags | GWD_JSON_SERIALIZED);
+        int r = 0;
+
+        if (json_is_string(j))
+                sbuf_append(b, json_string_value(j), json_string_length(j));
+        else if (!j || json_dump_callback(j, dump_to_sbuf, b, JSON_COMPACT) < 0)
+                r = -ENOMEM;
+        json_decref(j);
+        return r < 0 || b->oom ? -ENOMEM : 0;
+}
+
 struct list_acc {
         struct api *a;
         const struct api_filter *f;
-        json_t *items;
+        struct gwd_object **objs;
+        size_t n, cap;
 };
 
+/* First pass: pick the matching objects, so that the count can be written
+ * before the items without building them twice. */
 static int list_one(void *ud, struct gwd_object *obj)
 {
         struct list_acc *l = ud;
         const struct gwd_api *g = l->a->gapi;
         struct gwd_object *parent = g->object_parent(obj);
         struct ancestor_ud au = { l->a, obj };
-        json_t *j;
 
         if (!filter_match(l->f, g->object_state(obj), parent ? g->object_id(parent) : NULL,
                           ancestor_is, &au))
                 return 0;
-        j = g->object_to_json(obj, 0);
-        if (!j)
-                return -ENOMEM;
-        json_array_append_new(l->items, j);
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? 2 * l->cap : 256;
+                struct gwd_object **grown = realloc(l->objs, cap * sizeof(*grown));
+                if (!grown)
+                        return -ENOMEM;
+                l->objs = grown;
+                l->cap = cap;
+        }
+        l->objs[l->n++] = obj;
         return 0;
 }
 
+/* The listing is written in one go, on the loop, so that it shows one
+ * moment: streaming it over several loop iterations would mix states of
+ * different moments and could meet objects freed in between (the registry
+ * hands out no references). */
 enum MHD_Result res_collection(struct api_req *r)
 {
         struct api *a = r->api;
         const char *kind = r->route.params[0];
         struct query_acc q = { .a = a };
         struct list_acc l = { .a = a, .f = &q.f };
+        struct sbuf b = { 0 };
         int rc;
 
         if (!api_kind_known(a, kind))
@@ -194,18 +230,32 @@ enum MHD_Result res_collection(struct api_req *r)
         MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_one, &q);
         if (q.bad)
                 return api_problem(r, MHD_HTTP_BAD_REQUEST, "%s", q.err);
-        l.items = json_array();
-        if (!l.items)
-                return MHD_NO;
         rc = a->gapi->object_foreach(a->ctx, kind, list_one, &l);
         if (rc < 0) {
-                json_decref(l.items);
+                free(l.objs);
                 return api_problem(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", strerror(-rc));
         }
-        return api_reply_json(r, MHD_HTTP_OK,
-                              json_pack("{s:s, s:I, s:o}", "kind", kind, "count",
-                                        (json_int_t)json_array_size(l.items), "items",
-                                        l.items));
+        /* Sized from the last listing's bytes per item (a hint, at most
+         * 64 MiB): no copying while growing. */
+        sbuf_reserve(&b, a->item_size_hint && l.n > (64u << 20) / a->item_size_hint
+                                 ? (64u << 20) : 64 + l.n * a->item_size_hint);
+        sbuf_append(&b, "{\"kind\":", 8);
+        sbuf_json_string(&b, kind);
+        sbuf_printf(&b, ",\"count\":%zu,\"items\":[", l.n);
+        for (size_t i = 0; i < l.n && rc == 0; i++) {
+                if (i)
+                        sbuf_append(&b, ",", 1);
+                rc = append_object(a, &b, l.objs[i], 0);
+        }
+        free(l.objs);
+        sbuf_append(&b, "]}", 2);
+        if (rc < 0 || b.oom) {
+                sbuf_free(&b);
+                return MHD_NO;
+        }
+        if (l.n)
+                a->item_size_hint = b.len / l.n + b.len / l.n / 8;
+        return api_reply_sbuf(r, MHD_HTTP_OK, &b);
 }
 
 /* --- one object ---------------------------------------------------------------- */
@@ -213,7 +263,8 @@ enum MHD_Result res_collection(struct api_req *r)
 struct children_acc {
         struct api *a;
         struct gwd_object *parent;
-        json_t *list;
+        struct sbuf *b;
+        size_t n;
 };
 
 static int child_one(void *ud, struct gwd_object *obj)
@@ -222,9 +273,15 @@ static int child_one(void *ud, struct gwd_object *obj)
         const struct gwd_api *g = c->a->gapi;
         if (g->object_parent(obj) != c->parent)
                 return 0;
-        json_array_append_new(c->list, json_pack("{s:s, s:s, s:s}", "kind", g->object_kind(obj),
-                                                 "id", g->object_id(obj), "state",
-                                                 g->object_state(obj)));
+        if (c->n++)
+                sbuf_append(c->b, ",", 1);
+        sbuf_append(c->b, "{\"kind\":", 8);
+        sbuf_json_string(c->b, g->object_kind(obj));
+        sbuf_append(c->b, ",\"id\":", 6);
+        sbuf_json_string(c->b, g->object_id(obj));
+        sbuf_append(c->b, ",\"state\":", 9);
+        sbuf_json_string(c->b, g->object_state(obj));
+        sbuf_append(c->b, "}", 1);
         return 0;
 }
 
@@ -233,22 +290,28 @@ enum MHD_Result res_object(struct api_req *r)
         struct api *a = r->api;
         const char *kind = r->route.params[0], *id = r->route.params[1];
         struct gwd_object *obj = a->gapi->object_find(a->ctx, kind, id);
-        struct children_acc c = { .a = a, .parent = obj };
-        json_t *j;
+        struct sbuf b = { 0 };
+        struct children_acc c = { .a = a, .parent = obj, .b = &b };
 
         if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0)
                 return api_problem(r, MHD_HTTP_BAD_REQUEST, "this resource takes no query "
                                    "parameters");
         if (!obj)
                 return api_problem(r, MHD_HTTP_NOT_FOUND, "no %s with id \"%s\"", kind, id);
-        j = a->gapi->object_to_json(obj, GWD_JSON_HISTORY);
-        c.list = json_array();
-        if (!j || !c.list) {
-                json_decref(j);
-                json_decref(c.list);
+        if (append_object(a, &b, obj, GWD_JSON_HISTORY) < 0 || b.len == 0 ||
+            b.p[b.len - 1] != '}') {
+                sbuf_free(&b);
                 return MHD_NO;
         }
+        /* Both forms end with the object's closing brace: "children" goes
+         * in before it. */
+        b.len--;
+        sbuf_append(&b, ",\"children\":[", 13);
         a->gapi->object_foreach(a->ctx, NULL, child_one, &c);
-        json_object_set_new(j, "children", c.list);
-        return api_reply_json(r, MHD_HTTP_OK, j);
+        sbuf_append(&b, "]}", 2);
+        if (b.oom) {
+                sbuf_free(&b);
+                return MHD_NO;
+        }
+        return api_reply_sbuf(r, MHD_HTTP_OK, &b);
 }

@@ -7,11 +7,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "plugins/api/api.h"
 
@@ -83,6 +86,71 @@ static int load_tokens(const struct gwd_api *gapi, const json_t *config,
         return r;
 }
 
+/* What httpd-loop accepts for a PEM file (TLS_FILE_MAX there). */
+#define API_TLS_FILE_MAX (256u * 1024u)
+
+/* A PEM file for the TLS listeners: a readable regular file of at most
+ * API_TLS_FILE_MAX bytes holding a certificate, or an unencrypted private
+ * key (no passphrase is configured).  That the key belongs to the
+ * certificate is checked by the TLS library at start.  err never holds
+ * file contents. */
+static int check_pem(const char *file, bool key, char *err, size_t err_size)
+{
+        int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        char *buf;
+        size_t len = 0;
+        int r = 0;
+
+        if (fd < 0) {
+                r = -errno;
+                snprintf(err, err_size, "cannot open \"%s\": %s", file, strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+            st.st_size > (off_t)API_TLS_FILE_MAX) {
+                snprintf(err, err_size, "\"%s\" must be a non-empty regular file of at most "
+                         "%u bytes", file, API_TLS_FILE_MAX);
+                close(fd);
+                return -EINVAL;
+        }
+        buf = malloc((size_t)st.st_size + 1);
+        if (!buf) {
+                close(fd);
+                return -ENOMEM;
+        }
+        while (len < (size_t)st.st_size) {
+                ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        snprintf(err, err_size, "cannot read \"%s\": %s", file, strerror(-r));
+                        break;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        close(fd);
+        buf[len] = '\0';
+        if (r == 0 && key && strstr(buf, "-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+                snprintf(err, err_size, "\"%s\" holds an encrypted private key; give the key "
+                         "without a passphrase", file);
+                r = -EINVAL;
+        } else if (r == 0 && key && !(strstr(buf, "-----BEGIN ") &&
+                                      strstr(buf, "PRIVATE KEY-----"))) {
+                snprintf(err, err_size, "\"%s\" holds no PEM private key", file);
+                r = -EINVAL;
+        } else if (r == 0 && !key && !strstr(buf, "-----BEGIN CERTIFICATE-----")) {
+                snprintf(err, err_size, "\"%s\" holds no PEM certificate", file);
+                r = -EINVAL;
+        }
+        explicit_bzero(buf, len);
+        free(buf);
+        return r;
+}
+
 static int api_check_config(const struct gwd_api *gapi, const json_t *config, const char *path,
                             struct gwd_conf_errors *errs)
 {
@@ -137,6 +205,18 @@ static int api_check_config(const struct gwd_api *gapi, const json_t *config, co
                                                                   : "tls_cert_file");
                 gapi->conf_error(errs, sub, "tls_cert_file and tls_key_file go together");
                 problems++;
+        } else if (json_is_string(json_object_get(config, "tls_cert_file")) &&
+                   json_is_string(json_object_get(config, "tls_key_file"))) {
+                static const char *const tls_keys[] = { "tls_cert_file", "tls_key_file" };
+                for (size_t i = 0; i < 2; i++) {
+                        const char *file = json_string_value(json_object_get(config,
+                                                                             tls_keys[i]));
+                        if (check_pem(file, i == 1, err, sizeof(err)) < 0) {
+                                sub_path(sub, sizeof(sub), path, tls_keys[i]);
+                                gapi->conf_error(errs, sub, "%s", err);
+                                problems++;
+                        }
+                }
         }
         if (json_object_get(config, "tokens_file") && json_object_get(config, "tokens_credential")) {
                 sub_path(sub, sizeof(sub), path, "tokens_credential");
@@ -514,10 +594,22 @@ static int api_start(void *state)
         a->subscribed = true;
         r = httpd_start(a->loop, &hc, &a->httpd, &bad);
         if (r < 0) {
+                char why[192];
+                snprintf(why, sizeof(why), "%s", strerror(-r));
+                if (r == -ENOENT && bad && strncmp(bad, "sd:", 3) == 0)
+                        snprintf(why, sizeof(why), "no socket of that name was passed by systemd");
+                else if (!bad && a->set.tls_cert_file && r == -EOPNOTSUPP)
+                        snprintf(why, sizeof(why), "libmicrohttpd was built without TLS");
+                else if (!bad && a->set.tls_cert_file && r == -EINVAL)
+                        /* httpd-loop reads the files (checked by check_config)
+                         * and reports libmicrohttpd refusing them as -EINVAL. */
+                        snprintf(why, sizeof(why), "the TLS library refused tls_cert_file/"
+                                 "tls_key_file (is the key the certificate's own?)");
+                else if (!bad && a->set.tls_cert_file)
+                        snprintf(why, sizeof(why), "cannot load tls_cert_file/tls_key_file: %s",
+                                 strerror(-r));
                 gwd_log(gapi, a->ctx, GWD_LOG_ERR, "cannot listen%s%s: %s", bad ? " on " : "",
-                        bad ? bad : "", r == -ENOENT && bad && strncmp(bad, "sd:", 3) == 0
-                                        ? "no socket of that name was passed by systemd"
-                                        : strerror(-r));
+                        bad ? bad : "", why);
                 return r;
         }
         for (size_t i = 0; i < httpd_n_listeners(a->httpd); i++) {

@@ -11,6 +11,8 @@ libgwdsmb_la_SOURCES += \
 	plugins/smb/smb_session.c plugins/smb/smb_session.h \
 	plugins/smb/smb_tcon.c plugins/smb/smb_tcon.h \
 	plugins/smb/smb_fileops.c plugins/smb/smb_fileops.h \
+	plugins/smb/smb_handle.c plugins/smb/smb_handle.h \
+	plugins/smb/smb_recover.c plugins/smb/smb_recover.h \
 	plugins/smb/smb_client.c plugins/smb/smb_client.h
 
 # The plugin: exports gwd_plugin_entry only, links the client library.

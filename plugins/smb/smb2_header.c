@@ -327,3 +327,14 @@ int smb2_tcp_frame_decode(const uint8_t hdr[SMB2_TCP_HDR_SIZE], size_t max_len,
         *msg_len = n;
         return 0;
 }
+
+const char *smb2_command_name(uint16_t command)
+{
+        static const char *const names[SMB2_NUM_COMMANDS] = {
+                "negotiate", "session_setup", "logoff", "tree_connect", "tree_disconnect",
+                "create", "close", "flush", "read", "write", "lock", "ioctl", "cancel", "echo",
+                "query_directory", "change_notify", "query_info", "set_info", "oplock_break",
+                "server_to_client_notification",
+        };
+        return command < SMB2_NUM_COMMANDS ? names[command] : "unknown";
+}

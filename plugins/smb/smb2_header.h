@@ -58,6 +58,9 @@ static inline uint16_t smb2_credit_charge(size_t payload)
 }
 
 /* In-place patches of an encoded header (e.g. after credits are granted). */
+/* "negotiate", "session_setup", ... for commands below SMB2_NUM_COMMANDS. */
+const char *smb2_command_name(uint16_t command);
+
 void smb2_hdr_set_message_id(uint8_t *hdr, uint64_t message_id);
 void smb2_hdr_set_credits(uint8_t *hdr, uint16_t charge, uint16_t request);
 void smb2_hdr_set_flags(uint8_t *hdr, uint32_t flags);

@@ -11,13 +11,18 @@
 #include "plugins/smb/ntstatus.h"
 #include "plugins/smb/smb_client.h"
 
-static const char *const reconnect_action[] = { "reconnect", NULL };
+static const char *const chan_actions[] = { "reconnect", "drill_disconnect", "drill_hang", NULL };
+static const char *const ses_actions[] = { "reconnect", "drill_session_expired", NULL };
+static const char *const tcon_actions[] = { "reconnect", "drill_network_name_deleted", NULL };
 
 /* --- registry hooks ----------------------------------------------------------- */
 
 static void chan_snapshot(void *ud, json_t *d)
 {
-        smb_conn_snapshot(ud, d);
+        struct smb_conn *c = ud;
+        smb_conn_snapshot(c, d);
+        if (c->srv)
+                smb_retry_snapshot(&c->srv->retry, d);
 }
 
 static void ses_snapshot(void *ud, json_t *d)
@@ -27,7 +32,9 @@ static void ses_snapshot(void *ud, json_t *d)
 
 static void tcon_snapshot(void *ud, json_t *d)
 {
-        smb_tcon_snapshot(ud, d);
+        struct smb_tcon *t = ud;
+        smb_tcon_snapshot(t, d);
+        smb_retry_snapshot(&t->retry, d);
 }
 
 static int chan_action(void *ud, const char *name, const json_t *args, const char *who)
@@ -35,19 +42,38 @@ static int chan_action(void *ud, const char *name, const json_t *args, const cha
         struct smb_conn *c = ud;
         char cause[GWD_CAUSE_MAX];
 
-        if (strcmp(name, "reconnect") != 0)
-                return -EOPNOTSUPP;
         if (smb_sm_is(&c->sm, SMB_CHAN_EXITING))
                 return -EBUSY;
-        snprintf(cause, sizeof(cause), "reconnect requested by %s", who ? who : "?");
-        /* Drop and redo: the socket goes, every request fails with
-         * -ECONNRESET, then the bring-up connects, negotiates, sets the
-         * session up and tree-connects every tcon again. */
-        if (c->fd >= 0 || !smb_sm_is(&c->sm, SMB_CHAN_NEED_RECONNECT))
+        if (strcmp(name, "reconnect") == 0) {
+                snprintf(cause, sizeof(cause), "reconnect requested by %s", who ? who : "?");
+                /* Drop and redo: the socket goes, requests on it fail with
+                 * -ECONNRESET (idempotent ones are retried), the engine
+                 * connects, negotiates, sets the session up and
+                 * tree-connects every tcon again. */
+                if (c->fd >= 0 || !smb_sm_is(&c->sm, SMB_CHAN_NEED_RECONNECT))
+                        smb_conn_drop(c, -ECONNRESET, cause);
+                smb_recover_now(c->srv);
+                return 0;
+        }
+        if (strcmp(name, "drill_disconnect") == 0) {
+                if (c->fd < 0)
+                        return -ENOTCONN;
+                snprintf(cause, sizeof(cause), "drill: connection cut by %s", who ? who : "?");
                 smb_conn_drop(c, -ECONNRESET, cause);
-        if (c->ses && c->ses->tcons)
-                smb_server_bring_up(c->ses->tcons->userdata_srv);
-        return 0;
+                return 0;
+        }
+        if (strcmp(name, "drill_hang") == 0) {
+                if (c->fd < 0 || c->connecting)
+                        return -ENOTCONN;
+                /* Nothing is read from now on, as if the server hung; the
+                 * request deadlines and the echo must detect it. */
+                c->drill_hang = true;
+                gwd_log(c->api, c->ctx, GWD_LOG_NOTICE,
+                        "%s: drill: reading stopped as if the server hung (by %s)", c->id,
+                        who ? who : "?");
+                return 0;
+        }
+        return -EOPNOTSUPP;
 }
 
 static int ses_action(void *ud, const char *name, const json_t *args, const char *who)
@@ -55,14 +81,18 @@ static int ses_action(void *ud, const char *name, const json_t *args, const char
         struct smb_session *ses = ud;
         char cause[GWD_CAUSE_MAX];
 
-        if (strcmp(name, "reconnect") != 0)
-                return -EOPNOTSUPP;
         if (smb_sm_is(&ses->sm, SMB_SES_EXITING))
                 return -EBUSY;
-        snprintf(cause, sizeof(cause), "session setup requested by %s", who ? who : "?");
+        if (strcmp(name, "reconnect") == 0)
+                snprintf(cause, sizeof(cause), "session setup requested by %s", who ? who : "?");
+        else if (strcmp(name, "drill_session_expired") == 0)
+                snprintf(cause, sizeof(cause), "drill: STATUS_NETWORK_SESSION_EXPIRED by %s",
+                         who ? who : "?");
+        else
+                return -EOPNOTSUPP;
         smb_session_mark_reconnect(ses, cause);
-        if (ses->tcons)
-                smb_server_bring_up(ses->tcons->userdata_srv);
+        if (ses->conn->srv)
+                smb_recover_now(ses->conn->srv);
         return 0;
 }
 
@@ -71,13 +101,17 @@ static int tcon_action(void *ud, const char *name, const json_t *args, const cha
         struct smb_tcon *t = ud;
         char cause[GWD_CAUSE_MAX];
 
-        if (strcmp(name, "reconnect") != 0)
-                return -EOPNOTSUPP;
         if (smb_sm_is(&t->sm, SMB_TCON_EXITING))
                 return -EBUSY;
-        snprintf(cause, sizeof(cause), "tree connect requested by %s", who ? who : "?");
+        if (strcmp(name, "reconnect") == 0)
+                snprintf(cause, sizeof(cause), "tree connect requested by %s", who ? who : "?");
+        else if (strcmp(name, "drill_network_name_deleted") == 0)
+                snprintf(cause, sizeof(cause), "drill: STATUS_NETWORK_NAME_DELETED by %s",
+                         who ? who : "?");
+        else
+                return -EOPNOTSUPP;
         smb_tcon_mark_reconnect(t, cause);
-        smb_server_bring_up(t->userdata_srv);
+        smb_recover_tcon_kick(t, cause);
         return 0;
 }
 
@@ -113,14 +147,15 @@ int smb_server_create(struct smb_server *srv, const struct gwd_api *api, struct 
         r = smb_conn_new(api, ctx, &srv->conf, id, &srv->conn);
         if (r < 0)
                 return r;
-        r = smb_sm_publish(&srv->conn->sm, id, NULL, reconnect_action, &chan_ops, srv->conn);
+        srv->conn->srv = srv;
+        r = smb_sm_publish(&srv->conn->sm, id, NULL, chan_actions, &chan_ops, srv->conn);
         if (r < 0)
                 goto fail;
         snprintf(id, sizeof(id), "%s.%s.s1", inst, srv->conf.name);
         r = smb_session_new(srv->conn, id, &srv->ses);
         if (r < 0)
                 goto fail;
-        r = smb_sm_publish(&srv->ses->sm, id, srv->conn->sm.obj, reconnect_action, &ses_ops,
+        r = smb_sm_publish(&srv->ses->sm, id, srv->conn->sm.obj, ses_actions, &ses_ops,
                            srv->ses);
         if (r < 0)
                 goto fail;
@@ -142,7 +177,7 @@ int smb_server_add_tcon(struct smb_server *srv, const char *gateway_name, const 
         if (r < 0)
                 return r;
         t->userdata_srv = srv;
-        r = smb_sm_publish(&t->sm, id, srv->ses->sm.obj, reconnect_action, &tcon_ops, t);
+        r = smb_sm_publish(&t->sm, id, srv->ses->sm.obj, tcon_actions, &tcon_ops, t);
         if (r < 0) {
                 smb_tcon_free(t);
                 return r;
@@ -151,27 +186,9 @@ int smb_server_add_tcon(struct smb_server *srv, const char *gateway_name, const 
         return 0;
 }
 
-static void bg_done(struct smb_waiter *w, int error)
-{
-        struct smb_tcon *t = (struct smb_tcon *)((char *)w - offsetof(struct smb_tcon, bg_wait));
-        struct smb_server *srv = t->userdata_srv;
-
-        if (srv->on_tcon_result && !srv->stopping)
-                srv->on_tcon_result(srv, t, error);
-}
-
 void smb_server_bring_up(struct smb_server *srv)
 {
-        if (!srv || !srv->ses || srv->stopping)
-                return;
-        for (struct smb_tcon *t = srv->ses->tcons; t; t = t->next) {
-                if (t->bg_wait.queued)
-                        continue;
-                t->bg_wait.fn = bg_done;
-                int r = smb_tcon_ensure(t, &t->bg_wait);
-                if (r != -EINPROGRESS && srv->on_tcon_result)
-                        srv->on_tcon_result(srv, t, r);
-        }
+        smb_recover_now(srv);
 }
 
 void smb_server_destroy(struct smb_server *srv)
@@ -179,6 +196,7 @@ void smb_server_destroy(struct smb_server *srv)
         if (!srv)
                 return;
         srv->stopping = true;
+        smb_recover_stop(srv);
         if (srv->conn)
                 smb_conn_cancel_all(srv->conn, -ECANCELED);
         if (srv->ses) {

@@ -7,11 +7,19 @@
  *
  * Object ids: channel "<instance>.<server>", session
  * "<instance>.<server>.s1", tcon "<instance>.<gateway share>".
+ *
+ * Actions: every object offers "reconnect" (channel: drop the socket and
+ * redo everything; session: redo SESSION_SETUP; tcon: redo TREE_CONNECT)
+ * and a fault drill: channel "drill_disconnect" (cut the socket),
+ * "drill_hang" (stop reading it: the deadlines and echoes must notice),
+ * session "drill_session_expired", tcon "drill_network_name_deleted" (as if
+ * the server had answered with that status).  Each records who asked.
  */
 #ifndef GWD_SMB_CLIENT_H
 #define GWD_SMB_CLIENT_H
 
 #include "plugins/smb/smb_conn.h"
+#include "plugins/smb/smb_recover.h"
 #include "plugins/smb/smb_session.h"
 #include "plugins/smb/smb_tcon.h"
 
@@ -22,6 +30,7 @@ struct smb_server {
         struct smb_conn *conn;
         struct smb_session *ses;
         bool stopping;
+        struct smb_retry retry;         /* channel + session (smb_recover.c) */
         /* Called (if set) when a background bring-up of a tcon ends. */
         void (*on_tcon_result)(struct smb_server *srv, struct smb_tcon *t, int error);
         void *userdata;
@@ -33,7 +42,8 @@ int smb_server_create(struct smb_server *srv, const struct gwd_api *api, struct 
 /* Create and publish a tcon under the session. */
 int smb_server_add_tcon(struct smb_server *srv, const char *gateway_name, const char *share,
                         struct smb_tcon **ret);
-/* Start (or join) bringing every tcon to good, in the background. */
+/* Start (or join) bringing every tcon to good, in the background; the
+ * reconnect engine (smb_recover.h) retries from then on. */
 void smb_server_bring_up(struct smb_server *srv);
 /* Cancel every request (-ECANCELED), then free tcons, session, channel. */
 void smb_server_destroy(struct smb_server *srv);

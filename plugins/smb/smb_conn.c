@@ -66,6 +66,10 @@ void smb_server_conf_defaults(struct smb_server_conf *c)
         c->connect_timeout_ms = 10000;
         c->request_timeout_ms = 60000;
         c->echo_interval_s = 60;
+        c->backoff.first_ms = 0;
+        c->backoff.min_ms = 50;
+        c->backoff.max_ms = 2000;
+        c->durable_handles = true;
         c->io_depth = 4;
 }
 
@@ -221,6 +225,7 @@ void smb_conn_set_error(struct smb_conn *conn, int error, uint32_t status, const
         conn->last_errno = error;
         conn->last_status = status;
         smb_copy_msg(conn->last_error, sizeof(conn->last_error), what ? what : "");
+        conn->last_error_at = error ? smb_realtime_us() : 0;
 }
 
 void smb_conn_snapshot(struct smb_conn *c, json_t *d)
@@ -229,6 +234,7 @@ void smb_conn_snapshot(struct smb_conn *c, json_t *d)
         json_object_set_new(d, "host", json_string(c->conf->host));
         json_object_set_new(d, "port", json_integer(c->conf->port));
         json_object_set_new(d, "peer", json_string(c->peer));
+        json_object_set_new(d, "local_port", json_integer(c->fd >= 0 ? c->local_port : 0));
         json_object_set_new(d, "dialect", json_string(smb_dialect_name(c->dialect)));
         json_object_set_new(d, "signing_algorithm",
                             json_string(c->dialect ? smb_sign_alg_name(c->sign_alg) : "none"));
@@ -248,10 +254,18 @@ void smb_conn_snapshot(struct smb_conn *c, json_t *d)
         json_object_set_new(d, "breaks_acknowledged",
                             json_integer((json_int_t)c->stats.breaks_acked));
         json_object_set_new(d, "timeouts", json_integer((json_int_t)c->stats.timeouts));
+        /* What went on the wire, per command (the drills report deltas). */
+        for (uint16_t i = 0; i < SMB2_NUM_COMMANDS; i++) {
+                char key[48];
+                snprintf(key, sizeof(key), "sent_%s", smb2_command_name(i));
+                json_object_set_new(d, key, json_integer((json_int_t)c->stats.sent[i]));
+        }
+        json_object_set_new(d, "echo_interval_s", json_integer(c->conf->echo_interval_s));
         json_t *le = json_object();
         json_object_set_new(le, "ntstatus",
                             json_string(c->last_status ? ntstatus_name(c->last_status) : ""));
         json_object_set_new(le, "errno", json_integer(-c->last_errno));
+        json_object_set_new(le, "time", smb_time_json(c->last_error_at));
         json_object_set_new(le, "message", json_string(c->last_error));
         json_object_set_new(d, "last_error", le);
 }
@@ -313,6 +327,7 @@ static void close_socket(struct smb_conn *c)
                 freeaddrinfo(c->ai);
         c->ai = c->ai_next = NULL;
         c->want_write = false;
+        c->drill_hang = false;
 }
 
 static void complete_req(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
@@ -371,10 +386,21 @@ void smb_conn_drop(struct smb_conn *c, int error, const char *cause)
         reset_transport_state(c);
         if (error < 0 && !c->freeing)
                 smb_conn_set_error(c, error, c->last_status, cause);
+        /* A server that stopped answering may be one hung process: Samba
+         * hands every new connection of a known ClientGuid to the process
+         * already serving that client (multichannel), so the reconnect
+         * would reach the hung process again.  A new ClientGuid reaches a
+         * fresh one (durable handles held by the hung one are lost). */
+        if (error == -ETIMEDOUT && smb_random(c->client_guid, sizeof(c->client_guid)) < 0)
+                memset(c->client_guid, 0, sizeof(c->client_guid));
         if (!smb_sm_is(&c->sm, SMB_CHAN_NEED_RECONNECT))
                 smb_chan_transition(&c->sm, SMB_CHAN_NEED_RECONNECT, cause);
         if (c->ses)
                 smb_session_channel_lost(c->ses, cause);
+        /* The engine schedules the recovery first, so that the requests
+         * failed below find it pending and wait for it. */
+        if (!c->freeing)
+                smb_recover_kick(c->srv, cause);
         fail_all(c, error < 0 ? error : -ECONNABORTED);
         smb_sm_wake(&c->sm, error < 0 ? error : -ECONNABORTED);
 }
@@ -390,6 +416,8 @@ static void update_io_events(struct smb_conn *c)
                 return;
         if (c->connecting || c->want_write)
                 ev |= EPOLLOUT;
+        if (c->drill_hang && !c->connecting)
+                ev &= ~(uint32_t)EPOLLIN;       /* a hung server: nothing arrives */
         sd_event_source_set_io_events(c->io, ev);
 }
 
@@ -1032,6 +1060,13 @@ static void on_connected(struct smb_conn *c)
         }
         c->connecting = false;
         c->connect_deadline_us = 0;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        c->local_port = 0;
+        if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+                c->local_port = ntohs(ss.ss_family == AF_INET6
+                                              ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                              : ((struct sockaddr_in *)&ss)->sin_port);
         freeaddrinfo(c->ai);
         c->ai = c->ai_next = NULL;
         update_io_events(c);
@@ -1126,7 +1161,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                         return 0;
                 }
         }
-        if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if ((revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !c->drill_hang) {
                 r = do_read(c);
                 if (r < 0) {
                         char cause[160];
@@ -1179,9 +1214,18 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static void echo_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
                       size_t len)
 {
-        /* Receiving anything refreshed last_rx_us; a lost echo times out. */
+        r->conn->echo_outstanding = false;
+        /* Receiving anything refreshed last_rx_us; a lost echo times out
+         * (its deadline drops the channel). */
 }
 
+/*
+ * Keepalive and dead-server detection.  The timer ticks every interval.
+ * After one interval without anything received an ECHO goes out with a
+ * deadline of one interval, so a silent server is declared dead within
+ * three intervals (docs/smb.md, "Detection").  A server that answers the
+ * echo but not a request still trips that request's own deadline.
+ */
 static int on_echo(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct smb_conn *c = userdata;
@@ -1190,7 +1234,8 @@ static int on_echo(sd_event_source *s, uint64_t usec, void *userdata)
 
         sd_event_source_set_time(s, now + interval);
         sd_event_source_set_enabled(s, SD_EVENT_ON);
-        if (!smb_sm_is(&c->sm, SMB_CHAN_GOOD) || now - c->last_rx_us < interval - 1000000u)
+        if (!smb_sm_is(&c->sm, SMB_CHAN_GOOD) || c->echo_outstanding ||
+            now - c->last_rx_us + 50000u < interval)
                 return 0;
         struct smb_req *r = smb_req_new(c, c->ses && c->ses->keys_valid ? c->ses : NULL,
                                         SMB2_ECHO, 8);
@@ -1203,7 +1248,9 @@ static int on_echo(sd_event_source *s, uint64_t usec, void *userdata)
                 return 0;
         }
         r->done = echo_done;
-        smb_req_submit(r);
+        r->timeout_us = interval;
+        if (smb_req_submit(r) == 0)
+                c->echo_outstanding = true;
         return 0;
 }
 
@@ -1241,7 +1288,7 @@ int smb_conn_new(const struct gwd_api *api, struct gwd_ctx *ctx,
         if (r == 0 && conf->echo_interval_s)
                 r = sd_event_add_time_relative(c->loop, &c->echo_timer, CLOCK_MONOTONIC,
                                                (uint64_t)conf->echo_interval_s * 1000000u,
-                                               1000000u, on_echo, c);
+                                               100000u, on_echo, c);
         if (r < 0) {
                 sd_event_source_disable_unref(c->echo_timer);
                 free(c->id);

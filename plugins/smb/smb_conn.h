@@ -27,9 +27,11 @@
 #include "gatewayd/plugin.h"
 #include "plugins/smb/crypto.h"
 #include "plugins/smb/smb2_header.h"
+#include "plugins/smb/smb_recover.h"
 #include "plugins/smb/smb_state.h"
 
 struct smb_conn;
+struct smb_server;
 struct smb_session;
 struct smb_req;
 
@@ -61,8 +63,10 @@ struct smb_server_conf {
         unsigned n_ciphers;
         uint32_t connect_timeout_ms;
         uint32_t request_timeout_ms;
-        uint32_t echo_interval_s;
+        uint32_t echo_interval_s;       /* idle time before an ECHO; 0: never */
+        struct smb_backoff backoff;     /* reconnect schedule (smb_recover.h) */
         bool allow_guest;               /* accept a guest logon */
+        bool durable_handles;           /* ask for durable v2 opens (smb_handle.h) */
         uint32_t max_io;                /* cap on MaxRead/MaxWrite, 0 = server's */
         unsigned io_depth;              /* requests in flight per transfer */
 };
@@ -138,6 +142,7 @@ struct smb_conn {
         uint64_t connect_deadline_us;
         struct addrinfo *ai, *ai_next;  /* addresses still to try */
         char peer[80];
+        uint16_t local_port;            /* our side of the connection */
 
         /* receive */
         uint8_t rhdr[4];
@@ -178,9 +183,15 @@ struct smb_conn {
         int last_errno;
         uint32_t last_status;
         char last_error[160];
+        uint64_t last_error_at;         /* CLOCK_REALTIME us, 0: never */
 
         struct smb_conn_stats stats;
         bool freeing;
+        bool drill_hang;                /* drill: stop reading the socket */
+        bool echo_outstanding;
+        /* Owner: told (smb_recover_kick) when the channel is lost, after
+         * every object is marked and before any request is failed. */
+        struct smb_server *srv;
 };
 
 /* Allocate (state `new`) and publish in the registry under `id`. */

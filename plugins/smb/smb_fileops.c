@@ -12,7 +12,9 @@
 #include "plugins/smb/smb2_dir.h"
 #include "plugins/smb/smb2_info.h"
 #include "plugins/smb/smb2_io.h"
+#include "plugins/smb/smb_client.h"
 #include "plugins/smb/smb_fileops.h"
+#include "plugins/smb/smb_handle.h"
 #include "plugins/smb/utf16.h"
 
 #define DIR_BUF_LEN (256u << 10)
@@ -31,8 +33,15 @@ struct fop {
         enum fop_kind kind;
         gwd_done_fn done;
         void *cbdata;
-        struct smb_waiter wait;
+        struct smb_waiter wait;         /* on the tcon (recovery) */
+        struct smb_waiter hwait;        /* on the handle (reopen) */
         bool finished;
+        bool submitted;                 /* something went on the wire */
+        bool parked;                    /* waiting for a recovery */
+        bool no_retry;
+        unsigned retries;
+        uint64_t deadline_us;           /* end of the wait for recovery, 0: not waiting yet */
+        sd_event_source *park_timer;
         int error;
         /* path operations */
         const char *path;
@@ -42,6 +51,8 @@ struct fop {
         bool have_fid;
         struct smb2_file_id fid;
         bool created_dir;
+        uint32_t access, opts;          /* of the CREATE (kept by an open handle) */
+        struct smb_handle_req hreq;
         /* handle operations */
         struct gwd_file *f;
         struct gwd_file *newf;          /* open result */
@@ -69,6 +80,7 @@ static void (*const starters[])(struct fop *);
 
 static void fop_free(struct fop *op)
 {
+        op->park_timer = sd_event_source_disable_unref(op->park_timer);
         for (size_t i = 0; op->names && i < op->n; i++)
                 free(op->names[i]);
         free(op->names);
@@ -85,17 +97,102 @@ static void deliver(void *arg)
         fop_free(op);
 }
 
+static void park(struct fop *op);
+
+static bool transient(int error)
+{
+        switch (-error) {
+        case ECONNRESET: case ECONNABORTED: case ECONNREFUSED: case ETIMEDOUT: case EPIPE:
+        case ENOTCONN: case EHOSTUNREACH: case ENETUNREACH: case ENETDOWN: case EHOSTDOWN:
+        case EAGAIN:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/*
+ * May a failed operation run again after the recovery?  -EAGAIN means the
+ * server refused the request unexecuted (tree or session deleted).  After a
+ * transport failure, only what is idempotent runs again: reads, stats,
+ * listings, opens that create nothing; writes only on a durable handle
+ * (reopened with DH2C, the same bytes at the same offsets are replayed).
+ * Anything else that reached the wire fails visibly.
+ */
+static bool retryable(const struct fop *op, int error)
+{
+        if (op->no_retry || !transient(error))
+                return false;
+        if (error == -EAGAIN || !op->submitted)
+                return true;
+        switch (op->kind) {
+        case OP_STAT:
+        case OP_FSTAT:
+        case OP_READDIR:
+        case OP_READ:
+                return true;
+        case OP_OPEN:
+                return !(op->flags & (GWD_O_WRITE | GWD_O_TRUNC | GWD_O_CREATE));
+        case OP_WRITE:
+        case OP_TRUNCATE:
+        case OP_FLUSH:
+                return op->f && op->f->durable;
+        default:
+                return false;
+        }
+}
+
+/* Forget the partial progress of an attempt (what the dead connection had
+ * open dies with it on the server). */
+static void op_reset(struct fop *op)
+{
+        for (size_t i = 0; op->names && i < op->n; i++)
+                free(op->names[i]);
+        op->n = 0;
+        op->have_fid = false;
+        op->created_dir = false;
+        op->issued = 0;
+        op->inflight = 0;
+        op->short_seen = false;
+        op->eof_at = 0;
+        op->error = 0;
+        op->submitted = false;
+        memset(&op->st, 0, sizeof(op->st));
+}
+
+static int submit(struct fop *op, struct smb_req *r)
+{
+        int ret = smb_req_submit(r);
+        if (ret == 0)
+                op->submitted = true;
+        return ret;
+}
+
 /* Record the outcome and hand it to the loop: never inline. */
 static void finish(struct fop *op, int error)
 {
         if (op->finished)
                 return;
+        if (error < 0 && retryable(op, error) &&
+            (!op->deadline_us || smb_now_us() < op->deadline_us)) {
+                op->retries++;
+                op->t->requests_retried++;
+                op_reset(op);
+                return park(op);
+        }
         op->finished = true;
         smb_sm_unwait(&op->wait);
+        smb_sm_unwait(&op->hwait);
+        op->park_timer = sd_event_source_disable_unref(op->park_timer);
+        if (error < 0 && transient(error) && op->deadline_us && op->t->wait_ms &&
+            smb_now_us() >= op->deadline_us) {
+                /* It waited for a recovery that did not come in time. */
+                op->t->requests_failed++;
+                error = -EHOSTDOWN;
+        }
         if (error < 0) {
                 if (op->newf) {
-                        free(op->newf->path);
-                        free(op->newf);
+                        smb_handle_free(op->newf);
                         op->newf = NULL;
                 }
                 op->res = (struct gwd_result){ .error = error };
@@ -144,23 +241,120 @@ static int rsp_error(struct fop *op, int error, uint32_t status)
         if (status == STATUS_SUCCESS)
                 return 0;
         t->op_status = status;
-        if (status == STATUS_NETWORK_NAME_DELETED)
-                smb_tcon_mark_reconnect(t, "STATUS_NETWORK_NAME_DELETED");
-        else if (status == STATUS_USER_SESSION_DELETED ||
-                 status == STATUS_NETWORK_SESSION_EXPIRED)
-                smb_session_mark_reconnect(t->ses, ntstatus_name(status));
+        /* The server refused the request unexecuted because the tree or
+         * the session is gone: recover it, then run the request again. */
+        if (status == STATUS_NETWORK_NAME_DELETED) {
+                smb_tcon_mark_reconnect(t, "server answered STATUS_NETWORK_NAME_DELETED");
+                smb_recover_tcon_kick(t, "STATUS_NETWORK_NAME_DELETED");
+                return -EAGAIN;
+        }
+        if (status == STATUS_USER_SESSION_DELETED || status == STATUS_NETWORK_SESSION_EXPIRED) {
+                char cause[96];
+                snprintf(cause, sizeof(cause), "server answered %s", ntstatus_name(status));
+                smb_session_mark_reconnect(t->ses, cause);
+                smb_recover_kick(t->userdata_srv, cause);
+                return -EAGAIN;
+        }
         e = ntstatus_to_errno(status);
         return e < 0 ? e : -EIO;
 }
 
 /* --- start: wait for the tree, then go -------------------------------- */
 
+/*
+ * Requests never start a recovery themselves: the engine (smb_recover.c)
+ * does, and a request waits on the tcon until it is good again, until the
+ * recovery fails for a reason that waiting does not cure (wrong password,
+ * share removed), or until its deadline (tcon wait_ms: the share's
+ * reconnect_timeout in soft mode, hard_timeout in hard mode) passes; then
+ * it fails with -EHOSTDOWN.
+ */
+static void run(struct fop *op)
+{
+        if (op->parked) {
+                op->parked = false;
+                op->t->parked--;
+        }
+        starters[op->kind](op);
+}
+
+static void deferred_begin(void *arg)
+{
+        struct fop *op = arg;
+        if (smb_sm_is(&op->t->sm, SMB_TCON_GOOD))
+                return run(op);
+        park(op);
+}
+
 static void on_tree_ready(struct smb_waiter *w, int error)
 {
         struct fop *op = (struct fop *)((char *)w - offsetof(struct fop, wait));
-        if (error < 0)
-                return finish(op, error == -ESHUTDOWN ? -ECANCELED : error);
-        starters[op->kind](op);
+
+        if (error == 0 && smb_sm_is(&op->t->sm, SMB_TCON_GOOD))
+                return run(op);
+        if (error == -ESHUTDOWN || error == -ECANCELED || smb_sm_is(&op->t->sm, SMB_TCON_EXITING)) {
+                op->no_retry = true;
+                return finish(op, -ECANCELED);
+        }
+        if (error == 0 || (transient(error) && smb_now_us() < op->deadline_us))
+                return park(op);
+        op->no_retry = true;
+        finish(op, error);
+}
+
+static int on_park_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct fop *op = userdata;
+
+        /* A bring-up covering the tree is on the wire: its result decides
+         * (it is bounded by its own deadlines). */
+        if (!op->wait.queued || smb_sm_in_claim(&op->t->sm))
+                return 0;
+        smb_sm_unwait(&op->wait);
+        op->no_retry = true;
+        finish(op, -EHOSTDOWN);
+        return 0;
+}
+
+static void park(struct fop *op)
+{
+        struct smb_tcon *t = op->t;
+        uint64_t now = smb_now_us();
+
+        if (smb_sm_is(&t->sm, SMB_TCON_EXITING)) {
+                op->no_retry = true;
+                return finish(op, -ECANCELED);
+        }
+        if (!op->parked) {
+                op->parked = true;
+                t->parked++;
+        }
+        if (!op->deadline_us)
+                op->deadline_us = now + (uint64_t)t->wait_ms * 1000u;
+        if (smb_sm_is(&t->sm, SMB_TCON_GOOD)) {
+                /* Never inline: the caller may be deep in a completion. */
+                if (op->api->defer(op->ctx, deferred_begin, op) < 0) {
+                        op->no_retry = true;
+                        finish(op, -ENOMEM);
+                }
+                return;
+        }
+        smb_sm_wait(&t->sm, &op->wait);
+        if (!smb_recover_pending(t))
+                smb_recover_now(t->userdata_srv);       /* the invariant, if nobody runs */
+        if (!op->wait.queued)
+                return;         /* the attempt ended synchronously and woke us */
+        if (!op->park_timer) {
+                if (sd_event_add_time(op->api->event(op->ctx), &op->park_timer, CLOCK_MONOTONIC,
+                                      op->deadline_us, 1000, on_park_deadline, op) < 0) {
+                        smb_sm_unwait(&op->wait);
+                        op->no_retry = true;
+                        return finish(op, -ENOMEM);
+                }
+        } else {
+                sd_event_source_set_time(op->park_timer, op->deadline_us);
+                sd_event_source_set_enabled(op->park_timer, SD_EVENT_ONESHOT);
+        }
 }
 
 static struct fop *fop_new(struct smb_tcon *t, enum fop_kind kind, gwd_done_fn done,
@@ -184,11 +378,34 @@ static struct fop *fop_new(struct smb_tcon *t, enum fop_kind kind, gwd_done_fn d
 
 static void begin(struct fop *op)
 {
-        int r = smb_tcon_ensure(op->t, &op->wait);
+        if (smb_sm_is(&op->t->sm, SMB_TCON_GOOD))
+                return run(op);
+        park(op);
+}
+
+/* The handle of a handle operation: reopened first when its tree was
+ * connected again since it was opened. */
+static void on_handle_ready(struct smb_waiter *w, int error)
+{
+        struct fop *op = (struct fop *)((char *)w - offsetof(struct fop, hwait));
+        if (error < 0)
+                return finish(op, error);
+        begin(op);
+}
+
+static bool handle_ready(struct fop *op)
+{
+        int r;
+
+        if (smb_handle_current(op->f))
+                return true;
+        op->hwait.fn = on_handle_ready;
+        r = smb_handle_ensure(op->f, &op->hwait);
         if (r == 0)
-                starters[op->kind](op);
-        else if (r != -EINPROGRESS)
-                finish(op, r == -ESHUTDOWN ? -ECANCELED : r);
+                return true;
+        if (r != -EINPROGRESS)
+                finish(op, r);
+        return false;
 }
 
 static uint16_t depth(const struct fop *op)
@@ -254,17 +471,24 @@ static void create_done(struct smb_req *r, int error, uint32_t status, const uin
                         op->error = -ENOMEM;
                         return path_close(op);
                 }
-                f->fid = rsp.file_id;
+                f->tcon = op->t;
                 f->flags = op->flags;
                 f->is_dir = op->st.type == GWD_TYPE_DIR;
-                f->generation = op->t->ses->conn->generation;
+                f->access = op->access;
+                /* A reopen must not create or truncate again. */
+                f->options = op->opts;
+                f->name16 = op->name16;
+                f->name16_len = op->name16_len;
+                op->name16 = NULL;
+                f->path = strdup(op->path);
+                smb_handle_opened(f, &op->hreq, &rsp);
                 smb_tcon_file_add(op->t, f);
                 op->newf = f;
                 op->have_fid = false;
                 if ((op->flags & GWD_O_DIRECTORY) && !f->is_dir) {
                         op->error = -ENOTDIR;
                         smb_tcon_file_remove(op->t, f);
-                        free(f);
+                        smb_handle_free(f);
                         op->newf = NULL;
                         op->have_fid = true;
                         return path_close(op);
@@ -283,8 +507,14 @@ static int send_create(struct fop *op, uint32_t access, uint32_t disposition, ui
 
         if (!r)
                 return -ENOMEM;
+        /* A handle that outlives this request asks for a durable v2 open,
+         * which needs a batch oplock (breaks are acknowledged at once). */
+        bool durable = op->kind == OP_OPEN && op->hreq.durable &&
+                       !(op->flags & GWD_O_DIRECTORY);
+        op->access = access;
+        op->opts = options;
         struct smb2_create_req q = {
-                .oplock_level = SMB2_OPLOCK_LEVEL_NONE,
+                .oplock_level = durable ? SMB2_OPLOCK_LEVEL_BATCH : SMB2_OPLOCK_LEVEL_NONE,
                 .impersonation_level = SMB2_IMPERSONATION_IMPERSONATION,
                 .desired_access = access,
                 .file_attributes = attrs,
@@ -293,6 +523,7 @@ static int send_create(struct fop *op, uint32_t access, uint32_t disposition, ui
                 .create_options = options,
                 .name = op->name16,
                 .name_len = op->name16_len,
+                .dh2q = durable ? &op->hreq.dh2q : NULL,
         };
         w = smb_req_body(r);
         ret = smb2_create_req_encode(&w, &q);
@@ -305,7 +536,7 @@ static int send_create(struct fop *op, uint32_t access, uint32_t disposition, ui
         smb_req_set_charge(r, 0);
         r->done = create_done;
         r->userdata = op;
-        return smb_req_submit(r);
+        return submit(op, r);
 }
 
 static void close_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
@@ -313,6 +544,9 @@ static void close_done(struct smb_req *r, int error, uint32_t status, const uint
 {
         struct fop *op = r->userdata;
         int e = rsp_error(op, error, status);
+        /* The connection went away with the handle: it is closed. */
+        if (op->kind == OP_CLOSE && transient(e))
+                e = 0;
         finish(op, op->error < 0 ? op->error : e);
 }
 
@@ -336,7 +570,7 @@ static int send_close(struct fop *op, const struct smb2_file_id *fid)
         smb_req_set_charge(r, 0);
         r->done = close_done;
         r->userdata = op;
-        return smb_req_submit(r);
+        return submit(op, r);
 }
 
 static void path_close(struct fop *op)
@@ -403,7 +637,7 @@ static int send_setinfo(struct fop *op, const struct smb2_file_id *fid, int kind
         smb_req_set_charge(r, 0);
         r->done = setinfo_done;
         r->userdata = op;
-        return smb_req_submit(r);
+        return submit(op, r);
 }
 
 /* --- readdir ------------------------------------------------------------------- */
@@ -519,7 +753,7 @@ static void send_query_dir(struct fop *op)
         smb_req_set_charge(r, outlen);
         r->done = query_dir_done;
         r->userdata = op;
-        ret = smb_req_submit(r);
+        ret = submit(op, r);
         if (ret < 0) {
                 op->error = ret;
                 path_close(op);
@@ -607,6 +841,11 @@ static void start_path(struct fop *op)
                 break;
         default:
                 break;
+        }
+        if (op->kind == OP_OPEN) {
+                ret = smb_handle_request(op->t, &op->hreq);
+                if (ret < 0)
+                        return finish(op, ret);
         }
         ret = send_create(op, access, disp, opts, attrs);
         if (ret < 0)
@@ -703,7 +942,9 @@ static int send_io(struct fop *op, uint64_t coff, size_t clen)
         r->arg1 = clen;
         r->done = io_done;
         r->userdata = op;
-        ret = smb_req_submit(r);
+        if (op->retries && op->kind == OP_WRITE && op->t->ses->conn->dialect >= SMB2_DIALECT_300)
+                smb2_hdr_set_flags(r->buf + 4, SMB2_FLAGS_REPLAY_OPERATION);
+        ret = submit(op, r);
         if (ret == 0)
                 op->inflight++;
         return ret;
@@ -736,8 +977,8 @@ static void io_pump(struct fop *op)
 
 static void start_io(struct fop *op)
 {
-        if (op->f->invalid || op->f->generation != op->t->ses->conn->generation)
-                return finish(op, -ESTALE);
+        if (!handle_ready(op))
+                return;
         if (op->len == 0)
                 return finish(op, 0);
         io_pump(op);
@@ -781,8 +1022,8 @@ static void start_handle(struct fop *op)
         struct wire_wr w;
         int ret;
 
-        if (op->f->invalid || op->f->generation != op->t->ses->conn->generation)
-                return finish(op, -ESTALE);
+        if (!handle_ready(op))
+                return;
         switch (op->kind) {
         case OP_TRUNCATE:
                 ret = send_setinfo(op, &op->f->fid, OP_TRUNCATE);
@@ -830,7 +1071,7 @@ send:
         smb_req_set_charge(r, op->kind == OP_FSTAT ? 4096 : 0);
         r->done = op->kind == OP_FSTAT ? fstat_done : flush_done;
         r->userdata = op;
-        ret = smb_req_submit(r);
+        ret = submit(op, r);
         if (ret < 0)
                 finish(op, ret);
 }
@@ -841,13 +1082,15 @@ static void start_close(struct fop *op)
         int ret;
 
         smb_tcon_file_remove(op->t, f);
-        bool live = !f->invalid && f->generation == op->t->ses->conn->generation;
+        bool live = smb_handle_current(f);
         struct smb2_file_id fid = f->fid;
-        free(f->path);
-        free(f);
+        smb_handle_free(f);
         op->f = NULL;
+        /* A handle that died with its tree has nothing to close (a durable
+         * open left on the server expires there by its timeout). */
+        op->no_retry = true;
         if (!live)
-                return finish(op, 0);   /* died with its tree: nothing to send */
+                return finish(op, 0);
         ret = send_close(op, &fid);
         if (ret < 0)
                 finish(op, ret);
@@ -899,8 +1142,7 @@ static void smb_close(void *share, struct gwd_file *f, gwd_done_fn done, void *c
                 /* Tree gone or being rebuilt: the handle is dead, forget it. */
                 if (t)
                         smb_tcon_file_remove(t, f);
-                free(f->path);
-                free(f);
+                smb_handle_free(f);
                 op = fop_new(share, OP_CLOSE, done, cbdata);
                 if (op)
                         finish(op, 0);

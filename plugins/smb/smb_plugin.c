@@ -30,6 +30,8 @@ struct smb_share_cfg {
         char *name;
         char *server;
         char *share;
+        bool hard;                      /* recovery mode */
+        uint32_t wait_ms;               /* reconnect_timeout or hard_timeout */
         struct smb_server *srv;
         struct smb_tcon *tcon;
         struct gwd_share *registered;
@@ -76,15 +78,27 @@ static const struct gwd_conf_key server_keys[] = {
         { "allow_guest", GWD_CONF_BOOL, 0, 0, 0, NULL },
         { "io_depth", GWD_CONF_INT, 0, 1, 64, NULL },
         { "max_io", GWD_CONF_INT, 0, 65536, 8388608, NULL },
+        { "reconnect_delay_first_ms", GWD_CONF_INT, 0, 0, 60000, NULL },
+        { "reconnect_delay_min_ms", GWD_CONF_INT, 0, 1, 60000, NULL },
+        { "reconnect_delay_max_ms", GWD_CONF_INT, 0, 1, 600000, NULL },
+        { "durable_handles", GWD_CONF_BOOL, 0, 0, 0, NULL },
         { NULL, 0, 0, 0, 0, NULL },
 };
+
+static const char *const recovery_choices[] = { "soft", "hard", NULL };
 
 static const struct gwd_conf_key share_keys[] = {
         { "name", GWD_CONF_STRING, 1, 0, 0, NULL },
         { "server", GWD_CONF_STRING, 1, 0, 0, NULL },
         { "share", GWD_CONF_STRING, 1, 0, 0, NULL },
+        { "recovery", GWD_CONF_ENUM, 0, 0, 0, recovery_choices },
+        { "reconnect_timeout", GWD_CONF_INT, 0, 0, 3600, NULL },
+        { "hard_timeout", GWD_CONF_INT, 0, 1, 86400, NULL },
         { NULL, 0, 0, 0, 0, NULL },
 };
+
+#define DEFAULT_RECONNECT_TIMEOUT_S 30
+#define DEFAULT_HARD_TIMEOUT_S 600
 
 /* Names that end up in object ids: URL-safe. */
 static bool valid_id_part(const char *n, size_t max)
@@ -146,6 +160,14 @@ static int check_server(const struct gwd_api *api, const json_t *s, const char *
         if (!guest && !json_object_get(s, "user")) {
                 snprintf(p, sizeof(p), "%s.user", sub);
                 api->conf_error(errs, p, "is required (unless allow_guest)");
+                problems++;
+        }
+        const json_t *dmn = json_object_get(s, "reconnect_delay_min_ms");
+        const json_t *dmx = json_object_get(s, "reconnect_delay_max_ms");
+        if (json_is_integer(dmn) && json_is_integer(dmx) &&
+            json_integer_value(dmn) > json_integer_value(dmx)) {
+                snprintf(p, sizeof(p), "%s.reconnect_delay_min_ms", sub);
+                api->conf_error(errs, p, "is above reconnect_delay_max_ms");
                 problems++;
         }
         const char *dmin = str(s, "dialect_min"), *dmax = str(s, "dialect_max");
@@ -311,6 +333,16 @@ static int parse_server(const struct gwd_api *api, const json_t *s, struct smb_s
                 c->io_depth = (unsigned)json_integer_value(v);
         if ((v = json_object_get(s, "max_io")))
                 c->max_io = (uint32_t)json_integer_value(v);
+        if ((v = json_object_get(s, "reconnect_delay_first_ms")))
+                c->backoff.first_ms = (uint32_t)json_integer_value(v);
+        if ((v = json_object_get(s, "reconnect_delay_min_ms")))
+                c->backoff.min_ms = (uint32_t)json_integer_value(v);
+        if ((v = json_object_get(s, "reconnect_delay_max_ms")))
+                c->backoff.max_ms = (uint32_t)json_integer_value(v);
+        if (c->backoff.min_ms > c->backoff.max_ms)
+                c->backoff.min_ms = c->backoff.max_ms;
+        if ((v = json_object_get(s, "durable_handles")))
+                c->durable_handles = json_is_true(v);
         c->allow_guest = json_is_true(json_object_get(s, "allow_guest"));
         r = api->secret_read(s, "password", &c->password);
         if (r == -ENOENT && c->allow_guest) {
@@ -361,6 +393,12 @@ static int smb_init(const struct gwd_api *api, struct gwd_ctx *ctx, const json_t
                 c->name = dup_or(sh, "name", "");
                 c->server = dup_or(sh, "server", "");
                 c->share = dup_or(sh, "share", "");
+                c->hard = str(sh, "recovery") && strcmp(str(sh, "recovery"), "hard") == 0;
+                const json_t *to = json_object_get(sh, c->hard ? "hard_timeout"
+                                                               : "reconnect_timeout");
+                c->wait_ms = 1000u * (uint32_t)(to ? json_integer_value(to)
+                                                   : c->hard ? DEFAULT_HARD_TIMEOUT_S
+                                                             : DEFAULT_RECONNECT_TIMEOUT_S);
                 if (!c->name || !c->server || !c->share) {
                         smb_destroy(p);
                         return -ENOMEM;
@@ -383,8 +421,13 @@ static void on_tcon_result(struct smb_server *srv, struct smb_tcon *t, int error
         struct smb_conn *c = srv->conn;
         char buf[300];
 
+        /* The engine retries with backoff: log changes, not every attempt. */
+        if (error == t->logged_error)
+                return;
+        int before = t->logged_error;
+        t->logged_error = error;
         if (error == 0) {
-                gwd_log(p->api, p->ctx, GWD_LOG_INFO,
+                gwd_log(p->api, p->ctx, before < 0 ? GWD_LOG_NOTICE : GWD_LOG_INFO,
                         "%s: good: %s, SMB %s, signing %s, %s%s", t->id, t->unc,
                         smb_dialect_name(c->dialect),
                         srv->ses->signing ? smb_sign_alg_name(c->sign_alg) : "off",
@@ -417,6 +460,10 @@ static int smb_start(void *state)
         for (size_t i = 0; i < p->n_shares; i++) {
                 struct smb_share_cfg *c = &p->shares[i];
                 r = smb_server_add_tcon(c->srv, c->name, c->share, &c->tcon);
+                if (r == 0) {
+                        c->tcon->hard = c->hard;
+                        c->tcon->wait_ms = c->wait_ms;
+                }
                 if (r < 0) {
                         gwd_log(api, p->ctx, GWD_LOG_ERR, "share \"%s\": cannot set up: %s",
                                 c->name, strerror(-r));

@@ -200,6 +200,10 @@ int smb_negotiate_start(struct smb_conn *c)
                 return ret;
         }
         r->charge = 0;
+        /* A server that accepts TCP but never answers NEGOTIATE (hung, or
+         * a blackhole in between) is given the connect timeout, not the
+         * much longer request timeout. */
+        r->timeout_us = (uint64_t)c->conf->connect_timeout_ms * 1000u;
         r->done = negotiate_done;
         r->userdata = o;
         ret = smb_req_submit(r);
@@ -255,6 +259,7 @@ static void setup_fail(struct smb_session *ses, int error, uint32_t status, cons
         ses->last_errno = error;
         ses->last_status = status;
         smb_copy_msg(ses->last_error, sizeof(ses->last_error), cause);
+        ses->last_error_at = smb_realtime_us();
         setup_clear(ses);
         ses->keys_valid = false;
         smb_wipe(&ses->keys, sizeof(ses->keys));
@@ -595,6 +600,7 @@ void smb_session_snapshot(struct smb_session *ses, json_t *d)
         json_object_set_new(le, "ntstatus",
                             json_string(ses->last_status ? ntstatus_name(ses->last_status) : ""));
         json_object_set_new(le, "errno", json_integer(-ses->last_errno));
+        json_object_set_new(le, "time", smb_time_json(ses->last_error_at));
         json_object_set_new(le, "message", json_string(ses->last_error));
         json_object_set_new(d, "last_error", le);
 }

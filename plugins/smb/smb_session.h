@@ -50,6 +50,7 @@ struct smb_session {
         int last_errno;
         uint32_t last_status;
         char last_error[160];
+        uint64_t last_error_at;         /* CLOCK_REALTIME us, 0: never */
 };
 
 int smb_session_new(struct smb_conn *conn, const char *id, struct smb_session **ret);

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "gatewayd/registry.h"
 #include "plugins/smb/smb_state.h"
@@ -121,7 +124,7 @@ void smb_sm_init(struct smb_sm *sm, const struct smb_sm_table *table, const stru
         sm->api = api;
         sm->ctx = ctx;
         sm->label = label ? label : table->kind;
-        sm->waiters.next = sm->waiters.prev = &sm->waiters;
+        smb_waitq_init(&sm->waiters);
 }
 
 const char *smb_sm_state_name(const struct smb_sm_table *t, unsigned state)
@@ -187,15 +190,59 @@ int smb_sm_claim(struct smb_sm *sm, unsigned claim_state, const char *cause)
         return smb_sm_move(sm, claim_state, cause);
 }
 
-void smb_sm_wait(struct smb_sm *sm, struct smb_waiter *w)
+void smb_waitq_init(struct smb_waiter *head)
+{
+        head->next = head->prev = head;
+        head->queued = false;
+}
+
+void smb_waitq_add(struct smb_waiter *head, struct smb_waiter *w)
 {
         if (w->queued)
                 smb_sm_unwait(w);
-        w->prev = sm->waiters.prev;
-        w->next = &sm->waiters;
-        sm->waiters.prev->next = w;
-        sm->waiters.prev = w;
+        w->prev = head->prev;
+        w->next = head;
+        head->prev->next = w;
+        head->prev = w;
         w->queued = true;
+}
+
+bool smb_waitq_empty(const struct smb_waiter *head)
+{
+        return head->next == head;
+}
+
+size_t smb_waitq_len(const struct smb_waiter *head)
+{
+        size_t n = 0;
+        for (const struct smb_waiter *w = head->next; w != head; w = w->next)
+                n++;
+        return n;
+}
+
+void smb_waitq_wake(struct smb_waiter *list, int error)
+{
+        struct smb_waiter head = { 0 };
+        struct smb_waiter *w;
+
+        /* Detach the list first: a woken waiter may queue itself again (on
+         * a new claim) and must then wait for the next release. */
+        if (smb_waitq_empty(list))
+                return;
+        head.next = list->next;
+        head.prev = list->prev;
+        head.next->prev = &head;
+        head.prev->next = &head;
+        list->next = list->prev = list;
+        while ((w = head.next) != &head) {
+                smb_sm_unwait(w);
+                w->fn(w, error);
+        }
+}
+
+void smb_sm_wait(struct smb_sm *sm, struct smb_waiter *w)
+{
+        smb_waitq_add(&sm->waiters, w);
 }
 
 void smb_sm_unwait(struct smb_waiter *w)
@@ -210,27 +257,12 @@ void smb_sm_unwait(struct smb_waiter *w)
 
 bool smb_sm_has_waiters(const struct smb_sm *sm)
 {
-        return sm->waiters.next != &sm->waiters;
+        return !smb_waitq_empty(&sm->waiters);
 }
 
 void smb_sm_wake(struct smb_sm *sm, int error)
 {
-        struct smb_waiter head = { 0 };
-        struct smb_waiter *w;
-
-        /* Detach the list first: a woken waiter may queue itself again (on
-         * a new claim) and must then wait for the next release. */
-        if (!smb_sm_has_waiters(sm))
-                return;
-        head.next = sm->waiters.next;
-        head.prev = sm->waiters.prev;
-        head.next->prev = &head;
-        head.prev->next = &head;
-        sm->waiters.next = sm->waiters.prev = &sm->waiters;
-        while ((w = head.next) != &head) {
-                smb_sm_unwait(w);
-                w->fn(w, error);
-        }
+        smb_waitq_wake(&sm->waiters, error);
 }
 
 int smb_sm_release(struct smb_sm *sm, unsigned to, int error, const char *cause)
@@ -266,4 +298,24 @@ int smb_ses_transition(struct smb_sm *sm, enum smb_ses_state to, const char *cau
 int smb_tcon_transition(struct smb_sm *sm, enum smb_tcon_state to, const char *cause)
 {
         return typed_move(sm, &smb_tcon_table, to, cause);
+}
+
+uint64_t smb_realtime_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+json_t *smb_time_json(uint64_t us)
+{
+        char buf[40];
+        struct tm tm;
+        time_t t = (time_t)(us / 1000000u);
+
+        if (!us || !gmtime_r(&t, &tm))
+                return json_null();
+        size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, sizeof(buf) - n, ".%03uZ", (unsigned)(us / 1000u % 1000u));
+        return json_string(buf);
 }

@@ -146,10 +146,24 @@ int smb_sm_release(struct smb_sm *sm, unsigned to, int error, const char *cause)
 /* Complete all waiters with `error` without a move. */
 void smb_sm_wake(struct smb_sm *sm, int error);
 
+/* A bare waiter list (handles, parked requests): head is a sentinel. */
+void smb_waitq_init(struct smb_waiter *head);
+void smb_waitq_add(struct smb_waiter *head, struct smb_waiter *w);
+bool smb_waitq_empty(const struct smb_waiter *head);
+size_t smb_waitq_len(const struct smb_waiter *head);
+/* Complete every waiter with `error` (the list is detached first). */
+void smb_waitq_wake(struct smb_waiter *head, int error);
+
 /* Per-object transition functions: thin, typed wrappers of smb_sm_move. */
 int smb_chan_transition(struct smb_sm *sm, enum smb_chan_state to, const char *cause);
 int smb_ses_transition(struct smb_sm *sm, enum smb_ses_state to, const char *cause);
 int smb_tcon_transition(struct smb_sm *sm, enum smb_tcon_state to, const char *cause);
+
+/* CLOCK_REALTIME in microseconds, and as an RFC 3339 UTC string with
+ * milliseconds (null for 0: never). */
+uint64_t smb_realtime_us(void);
+struct json_t;
+struct json_t *smb_time_json(uint64_t realtime_us);
 
 /* Copy a message into a fixed buffer, truncating (never overflowing). */
 static inline void smb_copy_msg(char *dst, size_t cap, const char *src)

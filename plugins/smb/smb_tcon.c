@@ -74,14 +74,16 @@ static void set_error(struct smb_tcon *t, int error, uint32_t status, const char
         t->last_errno = error;
         t->last_status = status;
         smb_copy_msg(t->last_error, sizeof(t->last_error), msg);
+        t->last_error_at = error ? smb_realtime_us() : 0;
 }
 
-/* Handles die with their tree: mark them, the open-handle list stays so
- * that close() still finds them (and sends nothing). */
-static void invalidate_files(struct smb_tcon *t)
+/* Handles die with their tree.  Nothing is sent: each handle belongs to
+ * the tree generation it was opened in (gwd_file.tree_gen) and is reopened
+ * on its next use (smb_handle.c); the open-handle list stays so that
+ * close() still finds them. */
+static unsigned invalidate_files(struct smb_tcon *t)
 {
-        for (struct gwd_file *f = t->files.next; f != &t->files; f = f->next)
-                f->invalid = true;
+        return t->n_files;
 }
 
 static void tcon_fail(struct smb_tcon *t, enum smb_tcon_state to, int error, uint32_t status,
@@ -205,8 +207,12 @@ int smb_tcon_ensure(struct smb_tcon *t, struct smb_waiter *w)
                                  "invalidating open handles");
                 if (r < 0)
                         return r;
-                invalidate_files(t);
-                smb_tcon_transition(&t->sm, SMB_TCON_NEED_TCON, "open handles invalidated");
+                {
+                        char cause[80];
+                        snprintf(cause, sizeof(cause), "%u open handle%s to reopen",
+                                 invalidate_files(t), t->n_files == 1 ? "" : "s");
+                        smb_tcon_transition(&t->sm, SMB_TCON_NEED_TCON, cause);
+                }
                 break;
         default:
                 break;
@@ -258,10 +264,22 @@ void smb_tcon_snapshot(struct smb_tcon *t, json_t *d)
         json_object_set_new(d, "reconnect_count",
                             json_integer((json_int_t)(t->tcons ? t->tcons - 1 : 0)));
         json_object_set_new(d, "generation", json_integer((json_int_t)t->ses->conn->generation));
+        json_object_set_new(d, "tree_generation", json_integer((json_int_t)t->tcons));
+        json_object_set_new(d, "recovery", json_string(t->hard ? "hard" : "soft"));
+        json_object_set_new(d, "wait_ms", json_integer(t->wait_ms));
+        json_object_set_new(d, "requests_waiting", json_integer(t->parked));
+        json_object_set_new(d, "requests_retried", json_integer((json_int_t)t->requests_retried));
+        json_object_set_new(d, "requests_failed", json_integer((json_int_t)t->requests_failed));
+        json_object_set_new(d, "handles_reopened_durable",
+                            json_integer((json_int_t)t->handles_reopened_durable));
+        json_object_set_new(d, "handles_reopened_by_path",
+                            json_integer((json_int_t)t->handles_reopened_by_path));
+        json_object_set_new(d, "handles_lost", json_integer((json_int_t)t->handles_lost));
         json_t *le = json_object();
         json_object_set_new(le, "ntstatus",
                             json_string(t->last_status ? ntstatus_name(t->last_status) : ""));
         json_object_set_new(le, "errno", json_integer(-t->last_errno));
+        json_object_set_new(le, "time", smb_time_json(t->last_error_at));
         json_object_set_new(le, "message", json_string(t->last_error));
         json_object_set_new(d, "last_error", le);
 }
@@ -286,6 +304,8 @@ int smb_tcon_new(struct smb_session *ses, const char *id, const char *share,
         t->ses = ses;
         t->files.next = t->files.prev = &t->files;
         t->ses_wait.fn = on_ses_ready;
+        t->wait_ms = 30000;     /* soft, reconnect_timeout 30 s (docs/smb.md) */
+        t->logged_error = 1;    /* nothing logged yet */
         smb_sm_init(&t->sm, &smb_tcon_table, ses->api, ses->ctx, t->id);
         t->next = ses->tcons;
         ses->tcons = t;
@@ -318,6 +338,7 @@ void smb_tcon_free(struct smb_tcon *t)
                 }
         }
         smb_sm_unwait(&t->ses_wait);
+        smb_retry_free(&t->retry);
         if (!smb_sm_is(&t->sm, SMB_TCON_EXITING))
                 smb_tcon_transition(&t->sm, SMB_TCON_EXITING, "tree disconnected");
         smb_sm_wake(&t->sm, -ECANCELED);
@@ -327,7 +348,7 @@ void smb_tcon_free(struct smb_tcon *t)
                 struct gwd_file *f = t->files.next;
                 smb_tcon_file_remove(t, f);
                 f->tcon = NULL;
-                f->invalid = true;
+                f->lost = true;
         }
         for (struct smb_tcon **pp = &ses->tcons; *pp; pp = &(*pp)->next)
                 if (*pp == t) {

@@ -10,19 +10,29 @@
 
 #include "gatewayd/backend.h"
 #include "plugins/smb/smb2_proto.h"
+#include "plugins/smb/smb_recover.h"
 #include "plugins/smb/smb_session.h"
 #include "plugins/smb/smb_state.h"
 
-/* An open handle: the backend's `struct gwd_file`. */
+/* An open handle: the backend's `struct gwd_file` (smb_handle.h). */
 struct gwd_file {
-        struct smb_tcon *tcon;
+        struct smb_tcon *tcon;          /* NULL once the tcon is gone */
         struct gwd_file *next, *prev;   /* tcon's open-handle list */
         struct smb2_file_id fid;
         uint32_t flags;                 /* GWD_O_* */
         bool is_dir;
-        bool invalid;                   /* lost with its tree; ops fail -ESTALE */
-        uint64_t generation;            /* channel generation at open */
+        bool lost;                      /* cannot be reopened: ops fail -ESTALE */
+        bool durable;                   /* durable v2 granted for the current open */
+        bool replayable;                /* the last reopen kept the server's open */
+        bool reopening;                 /* claim: a reopen CREATE is in flight */
+        uint64_t tree_gen;              /* tcon->tcons when opened or reopened */
+        uint64_t reopens;
         unsigned busy;                  /* operations in flight */
+        uint8_t create_guid[16];
+        uint32_t access, options;       /* as opened, for a reopen */
+        uint8_t *name16;                /* UTF-16LE name, for a reopen */
+        size_t name16_len;
+        struct smb_waiter reopen_wait;  /* list head: operations waiting */
         char *path;
 };
 
@@ -49,10 +59,21 @@ struct smb_tcon {
         unsigned n_files;
         uint64_t tcons;                 /* TREE_CONNECTs done */
         uint32_t op_status;             /* NTSTATUS of the last failed file op */
-        struct smb_waiter bg_wait;      /* background bring-up (plugin start, actions) */
+        struct smb_waiter bg_wait;      /* engine attempt (smb_recover.c) */
+        struct smb_retry retry;         /* tree-level retries (smb_recover.c) */
+        bool hard;                      /* recovery mode of requests */
+        uint32_t wait_ms;               /* how long a request waits for recovery */
+        int logged_error;               /* last bring-up result logged */
+        uint64_t requests_retried;      /* transparently after a recovery */
+        uint64_t requests_failed;       /* failed because the tree could not recover */
+        unsigned parked;                /* requests waiting for recovery now */
+        uint64_t handles_reopened_durable;      /* DH2C kept the server's open */
+        uint64_t handles_reopened_by_path;      /* read-only handles opened again */
+        uint64_t handles_lost;                  /* could not be reopened (-ESTALE) */
         int last_errno;
         uint32_t last_status;
         char last_error[160];
+        uint64_t last_error_at;         /* CLOCK_REALTIME us, 0: never */
 };
 
 int smb_tcon_new(struct smb_session *ses, const char *id, const char *share,

@@ -26,6 +26,18 @@ tests_api_test_filter_LDADD = $(TEST_API_LIBS)
 TESTS += tests/api/test-router tests/api/test-auth tests/api/test-format \
 	tests/api/test-filter
 
+# The registry's serialized object JSON (GWD_JSON_SERIALIZED), which the
+# listings are built from: a core function, tested through host_api().
+check_PROGRAMS += tests/api/test-objdump
+tests_api_test_objdump_SOURCES = tests/api/test-objdump.c tests/core-testutil.h
+tests_api_test_objdump_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_api_test_objdump_LDADD = libgwdcore.la $(CHECK_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)
+TESTS += tests/api/test-objdump
+
 # Integration: needs the daemon, mem, api and testobj.
 TESTS += tests/api/test-api.sh
 EXTRA_DIST += tests/api/test-api.sh tests/api/promcheck.py
+# Listeners: TLS and systemd socket activation (needs openssl and
+# systemd-socket-activate).
+TESTS += tests/api/test-api-tls.sh
+EXTRA_DIST += tests/api/test-api-tls.sh

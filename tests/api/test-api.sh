@@ -99,11 +99,31 @@ st 200 "index with read token" -H "$R" "$URL/api/v1"
 has "index lists routes" '/api/v1/{kind}s/{id}/{action}'
 st 200 "openapi" -H "$R" "$URL/api/v1/openapi.json"
 [ "$(jq_ 'd["openapi"][:2]')" = "3." ] && ok "openapi document parses" || nok "openapi document"
+cp "$T/body" "$T/openapi"
 st 200 "health" -H "$R" "$URL/api/v1/health"
 [ "$(jq_ 'd["kinds"]["tcon"]["good"]')" = 8 ] && ok "health counts 8 good tcons" || nok "health counts: $(cat "$T/body")"
 [ "$(jq_ 'd["status"]')" = ok ] && ok "health ok" || nok "health status"
 st 200 "list tcons" -H "$R" "$URL/api/v1/tcons"
 [ "$(jq_ 'd["count"]')" = 8 ] && ok "8 tcons" || nok "tcon count"
+curl -s -o "$T/one" -H "$R" "$URL/api/v1/tcons/srv0.s1.t1"
+python3 - "$T/body" "$T/one" "$T/openapi" <<'PY2' && ok "listing: members in order (as the OpenAPI schemas say), each item the object without history/children" || nok "listing shape: $(head -c 300 "$T/body")"
+import json, sys
+lst, one = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+schemas = json.load(open(sys.argv[3]))["components"]["schemas"]
+assert list(lst) == ["kind", "count", "items"] == schemas["Collection"]["required"], list(lst)
+assert lst["kind"] == "tcon"
+assert lst["count"] == len(lst["items"]), lst["count"]
+want = ["kind", "id", "parent", "state", "since", "created", "details", "actions"]
+assert want == schemas["Object"]["required"], schemas["Object"]["required"]
+for i in lst["items"]:
+    assert list(i) == want, list(i)
+    assert i["kind"] == "tcon" and i["parent"]["kind"] == "session", i
+ids = [i["id"] for i in lst["items"]]
+assert ids == ["srv%d.s%d.t%d" % (a, b, c) for a in range(2) for b in range(2) for c in range(2)], ids
+assert list(one) == want + ["history", "children"], list(one)
+item = [i for i in lst["items"] if i["id"] == "srv0.s1.t1"][0]
+assert {k: v for k, v in one.items() if k not in ("history", "children")} == item, (one, item)
+PY2
 st 200 "list servers" -H "$R" "$URL/api/v1/servers"
 [ "$(jq_ 'd["count"]')" = 2 ] && ok "2 servers" || nok "server count"
 st 200 "list shares (mem)" -H "$R" "$URL/api/v1/shares"
@@ -169,6 +189,8 @@ case $LOC in /api/v1/operations/op-*) ok "Location of the operation" ;; *) nok "
 st 409 "second reconnect while busy" -X POST -H "$A" "$URL/api/v1/servers/srv1/reconnect"; problem 409
 st 200 "tcons not good while reconnecting" -H "$R" "$URL/api/v1/tcons?state=!good&server=srv1"
 [ "$(jq_ 'd["count"]')" -gt 0 ] 2>/dev/null && ok "some srv1 tcons not good" || nok "not-good filter during reconnect"
+[ "$(jq_ 'all(i["state"] != "good" and i["parent"]["id"].startswith("srv1.") for i in d["items"])')" = True ] \
+        && ok "listed items show the new state (nothing stale from the earlier listing)" || nok "stale items: $(head -c 300 "$T/body")"
 st 200 "health degraded during reconnect" -H "$R" "$URL/api/v1/health"
 [ "$(jq_ 'd["status"]')" = degraded ] && ok "health degraded" || nok "health: $(jq_ 'd["status"]')"
 i=0; s=running

@@ -45,6 +45,48 @@ START_TEST(sse_frames)
 }
 END_TEST
 
+/* sbuf_json_string() writes what json_dumps() writes for the same string. */
+START_TEST(json_strings)
+{
+        static const char *const cases[] = {
+                "", "plain", "q\"uote", "back\\slash", "sl/ash", "\b\f\n\r\t",
+                "\x01\x1f\x7f", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "end\\",
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct sbuf b = { 0 };
+                json_t *j = json_string(cases[i]);
+                char *want;
+
+                ck_assert_ptr_nonnull(j);
+                want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+                ck_assert_ptr_nonnull(want);
+                sbuf_json_string(&b, cases[i]);
+                ck_assert_ptr_nonnull(b.p);
+                ck_assert_str_eq(b.p, want);
+                ck_assert_uint_eq(b.len, strlen(want));
+                free(want);
+                json_decref(j);
+                sbuf_free(&b);
+        }
+}
+END_TEST
+
+/* A reservation is a size hint only: content and length are unaffected. */
+START_TEST(reserve)
+{
+        struct sbuf b = { 0 };
+
+        sbuf_reserve(&b, 100000);
+        ck_assert_uint_ge(b.cap, 100001);
+        ck_assert_uint_eq(b.len, 0);
+        sbuf_append(&b, "ab", 2);
+        sbuf_reserve(&b, 10);
+        ck_assert_str_eq(b.p, "ab");
+        ck_assert_uint_eq(b.len, 2);
+        sbuf_free(&b);
+}
+END_TEST
+
 START_TEST(prometheus_names)
 {
         char n[64];
@@ -94,6 +136,8 @@ int main(void)
         int failed;
 
         tcase_add_test(tc, sse_frames);
+        tcase_add_test(tc, json_strings);
+        tcase_add_test(tc, reserve);
         tcase_add_test(tc, prometheus_names);
         tcase_add_test(tc, histogram);
         suite_add_tcase(s, tc);

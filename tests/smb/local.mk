@@ -16,3 +16,17 @@ tests_smb_test_smb_state_LDADD = libgwdsmb.la libgwdcore.la $(CHECK_LIBS) $(JANS
 # 256 MiB round trip, 10,000 entries, namespace ops, gatewayd + smb plugin.
 TESTS += tests/smb/test-smb-integration.sh
 EXTRA_DIST += tests/smb/test-smb-integration.sh
+
+# Loopback TCP proxy that counts SMB2 commands on the wire (the independent
+# witness for the client's reconnect bookkeeping) and injects faults on
+# command; tests/smb/smb-proxy.sh starts it, test-smb-proxy.sh checks it
+# against the fixture's smbd.
+check_PROGRAMS += tests/smb/smb-proxy
+tests_smb_smb_proxy_SOURCES = tests/smb/smb-proxy.c
+TESTS += tests/smb/test-smb-proxy.sh
+EXTRA_DIST += tests/smb/smb-proxy.sh tests/smb/test-smb-proxy.sh
+
+# Issue 4: fault drills against the real smbd (restart, close-share, SIGSTOP,
+# deduplication, API drills, the fault proxy).
+TESTS += tests/smb/test-reconnect.sh
+EXTRA_DIST += tests/smb/test-reconnect.sh

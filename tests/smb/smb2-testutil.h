@@ -61,6 +61,29 @@ static inline void check_bytes(const uint8_t *got, size_t got_len, const char *h
         ck_assert_msg(got_len == n, "length: got %zu want %zu", got_len, n);
 }
 
+/* Hex of any length into a malloc'ed buffer (strlen/2 + 1 bytes); *len gets
+ * the decoded length.  For vectors longer than check_bytes' buffer. */
+static inline uint8_t *unhex_alloc(const char *s, size_t *len)
+{
+        size_t cap = strlen(s) / 2 + 1;
+        uint8_t *out = malloc(cap);
+
+        ck_assert_ptr_nonnull(out);
+        *len = unhex(out, cap, s);
+        return out;
+}
+
+/* buf[0..n) is exactly the bytes written in hex.  A macro, so that a failure
+ * names the test's line. */
+#define CHECK_HEX(buf, n, hex)                                                  \
+        do {                                                                    \
+                size_t l_;                                                      \
+                uint8_t *e_ = unhex_alloc(hex, &l_);                            \
+                ck_assert_uint_eq((size_t)(n), l_);                             \
+                ck_assert_mem_eq(buf, e_, l_);                                  \
+                free(e_);                                                       \
+        } while (0)
+
 /* A response header written by hand from MS-SMB2 2.2.1.2 (sync form). */
 #define RSP_HDR_HEX(cmd_lo, status_hex)                                       \
         "FE 53 4D 42" /* ProtocolId */                                        \

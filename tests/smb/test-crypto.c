@@ -23,53 +23,9 @@
 #include <openssl/provider.h>
 
 #include "plugins/smb/crypto.h"
+#include "tests/smb/smb2-testutil.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-/* Decode hex (spaces ignored) into a malloc'ed buffer. */
-static uint8_t *unhex(const char *s, size_t *len)
-{
-        size_t n = 0;
-        uint8_t *out = malloc(strlen(s) / 2 + 1);
-        int hi = -1;
-
-        ck_assert_ptr_nonnull(out);
-        for (; *s; s++) {
-                if (*s == ' ')
-                        continue;
-                int v = hexval(*s);
-                ck_assert_int_ge(v, 0);
-                if (hi < 0) {
-                        hi = v;
-                } else {
-                        out[n++] = (uint8_t)(hi << 4 | v);
-                        hi = -1;
-                }
-        }
-        ck_assert_int_eq(hi, -1);
-        *len = n;
-        return out;
-}
-
-#define CHECK_HEX(buf, n, hex)                                   \
-        do {                                                     \
-                size_t l_;                                       \
-                uint8_t *e_ = unhex(hex, &l_);                   \
-                ck_assert_uint_eq((size_t)(n), l_);              \
-                ck_assert_mem_eq(buf, e_, l_);                   \
-                free(e_);                                        \
-        } while (0)
 
 static struct iovec iov1(const void *p, size_t n)
 {
@@ -221,8 +177,8 @@ END_TEST
 START_TEST(cmac_rfc4493)
 {
         size_t kl, ml;
-        uint8_t *k = unhex("2b7e151628aed2a6abf7158809cf4f3c", &kl);
-        uint8_t *m = unhex("6bc1bee22e409f96e93d7e117393172a ae2d8a571e03ac9c9eb76fac45af8e51"
+        uint8_t *k = unhex_alloc("2b7e151628aed2a6abf7158809cf4f3c", &kl);
+        uint8_t *m = unhex_alloc("6bc1bee22e409f96e93d7e117393172a ae2d8a571e03ac9c9eb76fac45af8e51"
                            "30c81c46a35ce411e5fbc1191a0a52ef f69f2445df4f9b17ad2b417be66c3710",
                            &ml);
         uint8_t d[16];
@@ -264,8 +220,8 @@ static void check_keys(uint16_t dialect, uint16_t cipher, const char *sk_hex,
                        const char *dec, const char *app)
 {
         size_t skl, pal = 0;
-        uint8_t *sk = unhex(sk_hex, &skl);
-        uint8_t *pa = preauth_hex ? unhex(preauth_hex, &pal) : NULL;
+        uint8_t *sk = unhex_alloc(sk_hex, &skl);
+        uint8_t *pa = preauth_hex ? unhex_alloc(preauth_hex, &pal) : NULL;
         struct smb_keys k;
 
         ck_assert_int_eq(smb_derive_keys(dialect, cipher, sk, skl, pa, &k), 0);
@@ -475,7 +431,7 @@ START_TEST(preauth_chain_enc311)
 
         for (size_t i = 0; i < 5; i++) {
                 size_t n;
-                uint8_t *m = unhex(preauth_msgs[i], &n);
+                uint8_t *m = unhex_alloc(preauth_msgs[i], &n);
                 /* Split the message to exercise the iovec path. */
                 struct iovec v[2] = { iov1(m, n / 3), iov1(m + n / 3, n - n / 3) };
                 ck_assert_int_eq(smb_preauth_update(h, v, 2), 0);
@@ -500,7 +456,7 @@ END_TEST
 static void check_cmac_vector(const char *msg_hex, const char *key_hex, const char *sig_hex)
 {
         size_t n, kl;
-        uint8_t *m = unhex(msg_hex, &n), *k = unhex(key_hex, &kl), sig[16];
+        uint8_t *m = unhex_alloc(msg_hex, &n), *k = unhex_alloc(key_hex, &kl), sig[16];
         struct iovec v = iov1(m, n);
 
         ck_assert_int_eq(smb_sign(SMB_SIGN_AES_CMAC, k, &v, 1, sig), 0);
@@ -555,7 +511,7 @@ static void ref_gmac(const uint8_t *key, const uint8_t *msg, size_t n, uint8_t t
 START_TEST(sign_gmac_crosscheck)
 {
         size_t n, kl;
-        uint8_t *m = unhex(SS_FINAL_GCM, &n), *k = unhex("8765949DFEAEE105CE9118B45BE988F0", &kl);
+        uint8_t *m = unhex_alloc(SS_FINAL_GCM, &n), *k = unhex_alloc("8765949DFEAEE105CE9118B45BE988F0", &kl);
         uint8_t sig[16], ref[16], first[16];
         struct iovec v = iov1(m, n);
 
@@ -593,7 +549,7 @@ END_TEST
 START_TEST(sign_hmac_sha256_crosscheck)
 {
         size_t n, kl;
-        uint8_t *m = unhex(SS_FINAL_GCM, &n), *k = unhex("419FDDF34C1E001909D362AE7FB6AF79", &kl);
+        uint8_t *m = unhex_alloc(SS_FINAL_GCM, &n), *k = unhex_alloc("419FDDF34C1E001909D362AE7FB6AF79", &kl);
         uint8_t sig[16], ref[32], *c = malloc(n);
         unsigned int rl;
         struct iovec v = iov1(m, n);
@@ -695,8 +651,8 @@ START_TEST(encrypt_published)
         for (size_t i = 0; i < sizeof(enc_vecs) / sizeof(enc_vecs[0]); i++) {
                 const struct enc_vec *e = &enc_vecs[i];
                 size_t kl, nl, pl;
-                uint8_t *k = unhex(e->key, &kl), *nonce = unhex(e->nonce, &nl);
-                uint8_t *p = unhex(e->plain, &pl), hdr[SMB_TRANSFORM_HDR_LEN];
+                uint8_t *k = unhex_alloc(e->key, &kl), *nonce = unhex_alloc(e->nonce, &nl);
+                uint8_t *p = unhex_alloc(e->plain, &pl), hdr[SMB_TRANSFORM_HDR_LEN];
 
                 ck_assert_int_eq(smb_transform_init(hdr, nonce, nl, (uint32_t)pl, e->session_id),
                                  0);
@@ -775,7 +731,7 @@ START_TEST(decrypt_published)
         for (size_t i = 0; i < sizeof(dec_vecs) / sizeof(dec_vecs[0]); i++) {
                 const struct dec_vec *d = &dec_vecs[i];
                 size_t kl, tl;
-                uint8_t *k = unhex(d->key, &kl), *t = unhex(d->transformed, &tl);
+                uint8_t *k = unhex_alloc(d->key, &kl), *t = unhex_alloc(d->transformed, &tl);
                 size_t bl = tl - SMB_TRANSFORM_HDR_LEN;
                 uint8_t *body = t + SMB_TRANSFORM_HDR_LEN;
 
@@ -792,7 +748,7 @@ START_TEST(decrypt_tampered)
 {
         const struct dec_vec *d = &dec_vecs[2 + (size_t)_i % 3];
         size_t kl, tl;
-        uint8_t *k = unhex(d->key, &kl), *t = unhex(d->transformed, &tl);
+        uint8_t *k = unhex_alloc(d->key, &kl), *t = unhex_alloc(d->transformed, &tl);
         size_t bl = tl - SMB_TRANSFORM_HDR_LEN;
         uint8_t *body = t + SMB_TRANSFORM_HDR_LEN, *zero = calloc(1, bl);
 
@@ -825,7 +781,7 @@ START_TEST(decrypt_bad_header)
 {
         const struct dec_vec *d = &dec_vecs[2];
         size_t kl, tl;
-        uint8_t *k = unhex(d->key, &kl), *t = unhex(d->transformed, &tl);
+        uint8_t *k = unhex_alloc(d->key, &kl), *t = unhex_alloc(d->transformed, &tl);
         size_t bl = tl - SMB_TRANSFORM_HDR_LEN;
         uint8_t *body = t + SMB_TRANSFORM_HDR_LEN;
 
@@ -974,9 +930,5 @@ static Suite *crypto_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(crypto_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suite(crypto_suite());
 }

@@ -22,50 +22,7 @@
 #include "plugins/smb/ntlm.h"
 #include "plugins/smb/spnego.h"
 #include "plugins/smb/utf16.h"
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-static uint8_t *unhex(const char *s, size_t *len)
-{
-        size_t n = 0;
-        uint8_t *out = malloc(strlen(s) / 2 + 1);
-        int hi = -1;
-
-        ck_assert_ptr_nonnull(out);
-        for (; *s; s++) {
-                if (*s == ' ')
-                        continue;
-                int v = hexval(*s);
-                ck_assert_int_ge(v, 0);
-                if (hi < 0) {
-                        hi = v;
-                } else {
-                        out[n++] = (uint8_t)(hi << 4 | v);
-                        hi = -1;
-                }
-        }
-        ck_assert_int_eq(hi, -1);
-        *len = n;
-        return out;
-}
-
-#define CHECK_HEX(buf, n, hex)                                   \
-        do {                                                     \
-                size_t l_;                                       \
-                uint8_t *e_ = unhex(hex, &l_);                   \
-                ck_assert_uint_eq((size_t)(n), l_);              \
-                ck_assert_mem_eq(buf, e_, l_);                   \
-                free(e_);                                        \
-        } while (0)
+#include "tests/smb/smb2-testutil.h"
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -135,7 +92,7 @@ static uint16_t le16(const uint8_t *p)
 static uint8_t *token_of(const char *packet_hex, size_t off, size_t len, size_t *out_len)
 {
         size_t n;
-        uint8_t *p = unhex(packet_hex, &n), *t = malloc(len);
+        uint8_t *p = unhex_alloc(packet_hex, &n), *t = malloc(len);
 
         ck_assert_uint_le(off + len, n);
         memcpy(t, p + off, len);
@@ -210,7 +167,7 @@ START_TEST(utf16_invalid)
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 size_t l;
-                uint8_t *b = unhex(bad[i], &l);
+                uint8_t *b = unhex_alloc(bad[i], &l);
                 ck_assert_int_eq(utf16le_to_utf8(b, l, out, sizeof(out), &n), -EILSEQ);
                 free(b);
         }
@@ -259,7 +216,7 @@ END_TEST
 START_TEST(parse_spec_challenge)
 {
         size_t n;
-        uint8_t *m = unhex(SPEC_CHALLENGE, &n);
+        uint8_t *m = unhex_alloc(SPEC_CHALLENGE, &n);
         struct ntlm_challenge c;
 
         ck_assert_int_eq(ntlm_parse_challenge(m, n, &c), 0);
@@ -325,7 +282,7 @@ START_TEST(authenticate_spec_example)
         struct ntlm_auth_result r;
         uint8_t neg[40], *auth;
         size_t cl, al;
-        uint8_t *chal = unhex(SPEC_CHALLENGE, &cl);
+        uint8_t *chal = unhex_alloc(SPEC_CHALLENGE, &cl);
 
         ck_assert_int_eq(ntlm_build_negotiate(NTLM_DEFAULT_FLAGS, NULL, neg, sizeof(neg)), 40);
         ck_assert_int_eq(ntlm_build_authenticate(&cr, neg, 40, chal, cl, &o, &auth, &al, &r), 0);
@@ -370,7 +327,7 @@ START_TEST(windows_mic_and_mechlistmic)
 {
         size_t nl, cl, al, kl;
         uint8_t *neg = win_negotiate(&nl), *chal = win_challenge(&cl);
-        uint8_t *auth = win_authenticate(&al), *key = unhex(WIN_SESSION_KEY, &kl);
+        uint8_t *auth = win_authenticate(&al), *key = unhex_alloc(WIN_SESSION_KEY, &kl);
         uint8_t mic[16], sig[16];
         struct ntlm_gss g;
 
@@ -384,7 +341,7 @@ START_TEST(windows_mic_and_mechlistmic)
                          0);
         CHECK_HEX(sig, 16, "0100000067890BD408F5680D00000000");
         size_t sl;
-        uint8_t *srv = unhex("010000003932A87523AB660100000000", &sl);
+        uint8_t *srv = unhex_alloc("010000003932A87523AB660100000000", &sl);
         ck_assert_int_eq(ntlm_gss_verifymic(&g, SPNEGO_NTLM_MECH_LIST, SPNEGO_NTLM_MECH_LIST_LEN,
                                             srv, sl), 0);
         ntlm_gss_wipe(&g);
@@ -400,12 +357,12 @@ START_TEST(windows_mic_and_mechlistmic)
 
         /* [ENC311] A.2 exchange (AES-128-CCM session), same flags. */
         free(key);
-        key = unhex("07B7F69C1E2581662DF6987E88F9E891", &kl);
+        key = unhex_alloc("07B7F69C1E2581662DF6987E88F9E891", &kl);
         ck_assert_int_eq(ntlm_gss_init(&g, key, 0xe2888215u), 0);
         ck_assert_int_eq(ntlm_gss_getmic(&g, SPNEGO_NTLM_MECH_LIST, SPNEGO_NTLM_MECH_LIST_LEN, sig),
                          0);
         CHECK_HEX(sig, 16, "010000005C661B9E6BE0F1E500000000");
-        srv = unhex("010000000F57444342A2717E00000000", &sl);
+        srv = unhex_alloc("010000000F57444342A2717E00000000", &sl);
         ck_assert_int_eq(ntlm_gss_verifymic(&g, SPNEGO_NTLM_MECH_LIST, SPNEGO_NTLM_MECH_LIST_LEN,
                                             srv, sl), 0);
         ntlm_gss_wipe(&g);
@@ -521,7 +478,7 @@ END_TEST
 
 static uint8_t *spec_chal(size_t *n)
 {
-        return unhex(SPEC_CHALLENGE, n);
+        return unhex_alloc(SPEC_CHALLENGE, n);
 }
 
 START_TEST(challenge_truncated)
@@ -663,7 +620,7 @@ END_TEST
 START_TEST(authenticate_bad_args)
 {
         size_t cl, al;
-        uint8_t *chal = unhex(SPEC_CHALLENGE, &cl), neg[40], *auth;
+        uint8_t *chal = unhex_alloc(SPEC_CHALLENGE, &cl), neg[40], *auth;
         struct ntlm_creds cr = { "User", "Domain", "Password", NULL };
         struct ntlm_creds badcr = { "Us\xFFr", "Domain", "Password", NULL };
         struct ntlm_auth_result r;
@@ -722,9 +679,5 @@ static Suite *ntlm_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(ntlm_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suite(ntlm_suite());
 }

@@ -13,41 +13,7 @@
 #include <string.h>
 
 #include "plugins/smb/spnego.h"
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-static uint8_t *unhex(const char *s, size_t *len)
-{
-        size_t n = 0;
-        uint8_t *out = malloc(strlen(s) / 2 + 1);
-        int hi = -1;
-
-        ck_assert_ptr_nonnull(out);
-        for (; *s; s++) {
-                if (*s == ' ')
-                        continue;
-                int v = hexval(*s);
-                ck_assert_int_ge(v, 0);
-                if (hi < 0) {
-                        hi = v;
-                } else {
-                        out[n++] = (uint8_t)(hi << 4 | v);
-                        hi = -1;
-                }
-        }
-        ck_assert_int_eq(hi, -1);
-        *len = n;
-        return out;
-}
+#include "tests/smb/smb2-testutil.h"
 
 /* NEGOTIATE response: NegTokenInit2 at 0x80, 0x140 bytes. */
 #define NEG_RESP                                                                         \
@@ -106,7 +72,7 @@ static uint8_t *unhex(const char *s, size_t *len)
 static uint8_t *slice(const char *packet_hex, size_t off, size_t len)
 {
         size_t n;
-        uint8_t *p = unhex(packet_hex, &n), *t = malloc(len ? len : 1);
+        uint8_t *p = unhex_alloc(packet_hex, &n), *t = malloc(len ? len : 1);
 
         ck_assert_uint_le(off + len, n);
         memcpy(t, p + off, len);
@@ -293,7 +259,7 @@ END_TEST
 static int try_hex(parse_fn fn, const char *hex)
 {
         size_t n;
-        uint8_t *b = unhex(hex, &n);
+        uint8_t *b = unhex_alloc(hex, &n);
         int ret = fn(b, n);
         free(b);
         return ret;
@@ -401,9 +367,5 @@ static Suite *spnego_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(spnego_suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return run_suite(spnego_suite());
 }

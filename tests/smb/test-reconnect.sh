@@ -1,0 +1,418 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The state machine under fire (issue 4): gatewayd with the smb backend, the
+# webdav frontend and the admin API against the fixture's real smbd, and
+# fault drills while clients transfer data through WebDAV:
+#
+#   - smbd restarted under 16 concurrent readers and writers: every tcon
+#     back to good, every byte read matches (SHA-256), every write either
+#     completed (content verified) or failed visibly (HTTP 5xx);
+#   - a share removed and force-closed: that tcon alone leaves good, the
+#     reason (STATUS_BAD_NETWORK_NAME) is published; re-adding it recovers;
+#   - the smbd child serving us stopped (SIGSTOP): echo/deadline detection,
+#     reconnect, the waiting download completes;
+#   - deduplication: 64 requests over 8 tcons hit a cut connection: one
+#     NEGOTIATE, one SESSION_SETUP exchange, one TREE_CONNECT per tcon;
+#   - the API drills (disconnect, hang, session_expired,
+#     network_name_deleted) each recover, with their wire deltas;
+#   - through the fault proxy (tests/smb/smb-proxy): cut, blackhole, and
+#     the counts of commands seen on the wire by an independent parser.
+#
+# Ends with "N passed, N failed"; exit 1 on any failure.
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-.}
+GATEWAYD=$top_builddir/gatewayd/gatewayd
+PLUGIN_PATH=$top_builddir/plugins/smb/.libs:$top_builddir/plugins/webdav/.libs:$top_builddir/plugins/api/.libs
+SMB_PROXY_BIN=${SMB_PROXY_BIN:-$top_builddir/tests/smb/smb-proxy}
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+nok() { fail=$((fail + 1)); echo "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...
+        local d=$1
+        shift
+        if "$@"; then ok "$d"; else nok "$d"; fi
+}
+finish() {
+        echo "$pass passed, $fail failed"
+        [ "$fail" = 0 ] || exit 1
+        exit 0
+}
+
+if [ "$(id -u)" != 0 ]; then
+        echo "needs root (the Samba fixture switches to a test user)"
+        echo "0 passed, 1 failed"
+        exit 1
+fi
+for b in "$GATEWAYD" "$top_builddir/plugins/smb/.libs/smb.so" \
+        "$top_builddir/plugins/webdav/.libs/webdav.so" "$top_builddir/plugins/api/.libs/api.so"; do
+        if [ ! -e "$b" ]; then
+                echo "missing $b (build first)"
+                echo "0 passed, 1 failed"
+                exit 1
+        fi
+done
+for c in curl python3 sha256sum; do
+        command -v $c >/dev/null || { echo "missing $c"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/gwd-reconnect.XXXXXX)
+chmod 755 "$WORK"       # smbd's test user must reach the shares below it
+GW_PID=
+PIDS=
+STOPPED_PID=
+cleanup() {
+        [ -n "$STOPPED_PID" ] && kill -CONT "$STOPPED_PID" 2>/dev/null
+        for p in $PIDS; do kill "$p" 2>/dev/null; done
+        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+        if [ -n "${SMB_PROXY_PID:-}" ]; then smb_proxy_stop; fi
+        smbd_fixture_stop
+        [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+# shellcheck source=tests/smb/smbd-fixture.sh
+. "$top_srcdir/tests/smb/smbd-fixture.sh"
+HAVE_PROXY=0
+if [ -x "$SMB_PROXY_BIN" ] && [ -f "$top_srcdir/tests/smb/smb-proxy.sh" ]; then
+        # shellcheck source=tests/smb/smb-proxy.sh
+        . "$top_srcdir/tests/smb/smb-proxy.sh"
+        HAVE_PROXY=1
+fi
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+smbd_fixture_start "$WORK/smbd" || { echo "0 passed, 1 failed"; exit 1; }
+DATA=$SMBD_DIR/shares/data
+smbd_fixture_add_share extra >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+
+free_port() {
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+WPORT=$(free_port)
+APORT=$(free_port)
+TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+printf 'admin drills %s\n' "$TOKEN" >"$WORK/tokens"
+chmod 600 "$WORK/tokens"
+API=http://127.0.0.1:$APORT/api/v1
+DAV=http://127.0.0.1:$WPORT
+NT=8
+
+# gatewayd.json: 8 tcons on the share "data" plus one on "extra", hard
+# recovery, short echo and backoff so that drills run in seconds.
+write_config() { # write_config PORT FILE
+        local shares="" exports="" i
+        for i in $(seq 0 $((NT - 1))); do
+                shares="$shares{ \"name\": \"t$i\", \"server\": \"fx\", \"share\": \"data\", \"recovery\": \"hard\", \"hard_timeout\": 60 },"
+                exports="$exports{ \"share\": \"t$i\", \"path\": \"/t$i\" },"
+        done
+        cat >"$2" <<EOF
+{
+  "daemon": { "log_level": "info" },
+  "instances": [
+    { "name": "smb", "plugin": "smb", "config": {
+      "servers": [ { "name": "fx", "host": "127.0.0.1", "port": $1,
+                     "user": "$SMBD_USER", "password_file": "$SMBD_PASSWORD_FILE",
+                     "echo_interval": 1, "connect_timeout": 3, "request_timeout": 10,
+                     "reconnect_delay_min_ms": 20, "reconnect_delay_max_ms": 250 } ],
+      "shares": [ $shares
+                  { "name": "x", "server": "fx", "share": "extra", "recovery": "soft",
+                    "reconnect_timeout": 5 } ] } },
+    { "name": "webdav", "plugin": "webdav", "config": {
+      "listen": [ "127.0.0.1:$WPORT" ], "allow_anonymous_loopback": true,
+      "exports": [ $exports { "share": "x", "path": "/x" } ] } },
+    { "name": "api", "plugin": "api", "config": {
+      "listen": [ "127.0.0.1:$APORT" ], "tokens_file": "$WORK/tokens" } }
+  ]
+}
+EOF
+}
+
+api() { curl -s -m 60 -H "Authorization: Bearer $TOKEN" "$@"; }
+# jget JSONFILE-or-- EXPR: python expression over `j`
+jget() {
+        python3 -c 'import json,sys
+j=json.load(open(sys.argv[1]) if sys.argv[1] != "-" else sys.stdin)
+v=eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$@"
+}
+state() { api "$API/$1s/$2" | jget - 'j["state"]'; }
+detail() { api "$API/$1s/$2" | jget - "j['details']$3"; }
+# Every channel, session and tcon good (the webdav server object is "serving").
+all_good() {
+        [ "$(api "$API/health" | jget - 'all(set(j["kinds"].get(k, {"x": 1})) == {"good"} for k in ("channel", "session", "tcon"))')" = true ]
+}
+wait_all_good() { # wait_all_good SECONDS
+        local i=0
+        while [ $i -lt $(($1 * 10)) ]; do
+                all_good && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        return 1
+}
+wait_state() { # wait_state KIND ID STATE SECONDS
+        local i=0
+        while [ $i -lt $(($4 * 10)) ]; do
+                [ "$(state "$1" "$2")" = "$3" ] && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        return 1
+}
+sent() { detail channel smb.fx "[\"sent_$1\"]"; }
+
+start_gateway() { # start_gateway PORT
+        write_config "$1" "$WORK/gw.json"
+        GWD_PLUGIN_DIR="$PLUGIN_PATH" "$GATEWAYD" -f -c "$WORK/gw.json" >>"$WORK/gw.log" 2>&1 &
+        GW_PID=$!
+        local i=0
+        until curl -s -o /dev/null "http://127.0.0.1:$APORT/healthz"; do
+                i=$((i + 1))
+                [ $i -lt 100 ] || return 1
+                sleep 0.1
+        done
+        wait_all_good 20
+}
+stop_gateway() {
+        kill -TERM "$GW_PID"
+        wait "$GW_PID"
+        local rc=$?
+        GW_PID=
+        return $rc
+}
+
+# Test data: 8 files of 24 MiB and 64 small ones.
+for i in $(seq 0 7); do
+        head -c $((24 << 20)) /dev/urandom >"$DATA/big$i"
+done
+for i in $(seq 0 63); do
+        head -c 65536 /dev/urandom >"$DATA/small$i"
+done
+head -c $((24 << 20)) /dev/urandom >"$WORK/upload"
+chown -R "$SMBD_USER" "$DATA"
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+UPSHA=$(sha "$WORK/upload")
+
+if start_gateway "$SMBD_PORT"; then
+        ok "gatewayd starts and every object is good"
+else
+        nok "gatewayd starts and every object is good"
+        tail -20 "$WORK/gw.log"
+        api "$API/health"
+        finish
+fi
+
+# --- 1. smbd restarted under 16 concurrent readers and writers -------------------
+gen0=$(detail channel smb.fx '["generation"]')
+PIDS=
+for i in $(seq 0 7); do
+        curl -s -m 120 --limit-rate 6M -o "$WORK/get$i" -w '%{http_code}' "$DAV/t$i/big$i" \
+                >"$WORK/get$i.code" &
+        PIDS="$PIDS $!"
+        curl -s -m 120 --limit-rate 6M -T "$WORK/upload" -o /dev/null -w '%{http_code}' \
+                "$DAV/t$i/up$i" >"$WORK/put$i.code" &
+        PIDS="$PIDS $!"
+done
+sleep 1.5
+t0=$(date +%s%N)
+smbd_fixture_restart >/dev/null 2>&1
+check "drill restart: smbd restarted" smbd_fixture_running
+for p in $PIDS; do wait "$p"; done
+PIDS=
+reads_ok=0
+for i in $(seq 0 7); do
+        if [ "$(cat "$WORK/get$i.code")" = 200 ] && [ "$(sha "$WORK/get$i")" = "$(sha "$DATA/big$i")" ]; then
+                reads_ok=$((reads_ok + 1))
+        else
+                echo "# read $i: HTTP $(cat "$WORK/get$i.code"), $(stat -c %s "$WORK/get$i" 2>/dev/null) bytes"
+        fi
+done
+check "drill restart: all 8 downloads complete with the right SHA-256 ($reads_ok/8)" test $reads_ok = 8
+writes_done=0 writes_failed=0 writes_bad=0
+for i in $(seq 0 7); do
+        code=$(cat "$WORK/put$i.code")
+        case $code in
+        2??)
+                if [ "$(sha "$DATA/up$i")" = "$UPSHA" ]; then writes_done=$((writes_done + 1))
+                else writes_bad=$((writes_bad + 1)); echo "# write $i: $code but content differs"; fi ;;
+        5??) writes_failed=$((writes_failed + 1)) ;;
+        *) writes_bad=$((writes_bad + 1)); echo "# write $i: HTTP $code" ;;
+        esac
+done
+echo "# writes: $writes_done completed, $writes_failed failed visibly (5xx)"
+check "drill restart: every upload completed intact or failed visibly" test $writes_bad = 0
+check "drill restart: every object good again" wait_all_good 20
+gen1=$(detail channel smb.fx '["generation"]')
+check "drill restart: the channel reconnected (generation $gen0 -> $gen1)" test "$gen1" -gt "$gen0"
+rr=0
+for i in $(seq 0 $((NT - 1))); do rr=$((rr + $(detail tcon "smb.t$i" '["requests_retried"]'))); done
+echo "# requests retried transparently: $rr"
+t1=$(date +%s%N)
+echo "# restart drill took $(((t1 - t0) / 1000000)) ms (includes the transfers)"
+
+# --- 2. a share removed and force-closed --------------------------------------------
+smbd_fixture_remove_share extra >/dev/null 2>&1
+smbd_fixture_close_share extra >/dev/null 2>&1
+code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 1' "$DAV/x/")
+check "drill close-share: a request on the closed tree fails visibly (HTTP $code)" \
+        bash -c '[ "$1" -ge 400 ]' _ "$code"
+check "drill close-share: tcon smb.x leaves good" bash -c '[ "$(state tcon smb.x)" != good ]'
+st=$(detail tcon smb.x '["last_error"]["ntstatus"]')
+check "drill close-share: reason STATUS_BAD_NETWORK_NAME is published ($st)" \
+        test "$st" = STATUS_BAD_NETWORK_NAME
+check "drill close-share: the other tcons stay good" test "$(state tcon smb.t0)" = good
+check "drill close-share: the channel stays good" test "$(state channel smb.fx)" = good
+smbd_fixture_add_share extra >/dev/null 2>&1
+check "drill close-share: re-adding the share recovers smb.x" wait_state tcon smb.x good 10
+code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 1' "$DAV/x/")
+check "drill close-share: requests work again (HTTP $code)" test "$code" = 207
+
+# --- 3. the smbd child serving us hangs (SIGSTOP) -------------------------------------
+lport=$(detail channel smb.fx '["local_port"]')
+STOPPED_PID=$(smbd_fixture_client_pid "$lport" 2>/dev/null)
+if [ -n "$STOPPED_PID" ]; then
+        gen0=$(detail channel smb.fx '["generation"]')
+        smbd_fixture_pause_client "$STOPPED_PID"
+        t0=$(date +%s%N)
+        code=$(curl -s -m 60 -o "$WORK/hang" -w '%{http_code}' "$DAV/t1/big1")
+        t1=$(date +%s%N)
+        smbd_fixture_resume_client "$STOPPED_PID"
+        STOPPED_PID=
+        check "drill hang: the download during the hang completes intact (HTTP $code, $(((t1 - t0) / 1000000)) ms)" \
+                bash -c '[ "$1" = 200 ] && [ "$(sha256sum <"$2")" = "$(sha256sum <"$3")" ]' _ "$code" "$WORK/hang" "$DATA/big1"
+        check "drill hang: detected within 3 echo intervals + backoff (< 5 s)" \
+                test $(((t1 - t0) / 1000000)) -lt 5000
+        gen1=$(detail channel smb.fx '["generation"]')
+        check "drill hang: the channel reconnected" test "$gen1" -gt "$gen0"
+        msg=$(detail channel smb.fx '["last_error"]["message"]')
+        check "drill hang: the reason says timed out ($msg)" bash -c 'grep -qi "timed out" <<<"$1"' _ "$msg"
+else
+        nok "drill hang: no smbd child found for local port $lport"
+fi
+check "drill hang: every object good again" wait_all_good 20
+
+# --- 4. deduplication: 64 requests over 8 tcons hit a dead connection ----------------
+neg0=$(sent negotiate); ses0=$(sent session_setup); tc0=$(sent tree_connect)
+PIDS=
+for k in $(seq 0 63); do
+        curl -s -m 60 -o "$WORK/s$k" -w '%{http_code}' "$DAV/t$((k % NT))/small$k" >"$WORK/s$k.code" &
+        PIDS="$PIDS $!"
+done
+api -X POST "$API/channels/smb.fx/drill_disconnect" >/dev/null
+for p in $PIDS; do wait "$p"; done
+PIDS=
+good=0
+for k in $(seq 0 63); do
+        [ "$(cat "$WORK/s$k.code")" = 200 ] && cmp -s "$WORK/s$k" "$DATA/small$k" && good=$((good + 1))
+done
+check "dedup: all 64 requests completed with the right data ($good/64)" test $good = 64
+check "dedup: every object good again" wait_all_good 20
+dn=$(($(sent negotiate) - neg0)); ds=$(($(sent session_setup) - ses0)); dt=$(($(sent tree_connect) - tc0))
+echo "# wire after the cut: NEGOTIATE $dn, SESSION_SETUP $ds, TREE_CONNECT $dt"
+check "dedup: exactly one NEGOTIATE ($dn)" test "$dn" = 1
+check "dedup: exactly one SESSION_SETUP exchange (2 legs: $ds)" test "$ds" = 2
+check "dedup: exactly one TREE_CONNECT per tcon ($dt for $((NT + 1)))" test "$dt" = $((NT + 1))
+
+# --- 5. the API drills ------------------------------------------------------------------
+drill() { # drill KIND ID FAULT
+        api -X POST -H 'Content-Type: application/json' \
+                -d "{\"target\":{\"kind\":\"$1\",\"id\":\"$2\"},\"fault\":\"$3\",\"reason\":\"test\"}" \
+                "$API/drills?wait=30" >"$WORK/drill.json"
+        [ "$(jget "$WORK/drill.json" 'j["status"]')" = succeeded ]
+}
+for d in "channel smb.fx disconnect" "channel smb.fx hang" "session smb.fx.s1 session_expired" \
+        "tcon smb.t3 network_name_deleted"; do
+        # shellcheck disable=SC2086
+        if drill $d; then
+                ok "API drill $d succeeded (recovery $(jget "$WORK/drill.json" 'j.get("recovery_ms")') ms)"
+        else
+                nok "API drill $d: $(cat "$WORK/drill.json")"
+        fi
+        wait_all_good 20 >/dev/null
+done
+drill channel smb.fx disconnect
+w=$(jget "$WORK/drill.json" 'j["wire"]')
+check "API drill disconnect: wire deltas 1 NEGOTIATE, 2 SESSION_SETUP legs, $((NT + 1)) TREE_CONNECT" \
+        bash -c 'python3 -c "import json,sys; w=json.loads(sys.argv[1]); sys.exit(0 if (w.get(\"sent_negotiate\"),w.get(\"sent_session_setup\"),w.get(\"sent_tree_connect\"))==(1,2,int(sys.argv[2])) else 1)" "$1" "$2"' _ "$w" $((NT + 1))
+
+# --- 6. through the fault proxy ---------------------------------------------------------
+if [ $HAVE_PROXY = 1 ]; then
+        check "stop gatewayd before the proxy drills" stop_gateway
+        smb_proxy_start 127.0.0.1 "$SMBD_PORT" >/dev/null
+        check "proxy: gatewayd through the proxy, all good" start_gateway "$SMB_PROXY_PORT"
+        smb_proxy_cmd reset >/dev/null
+        PIDS=
+        for k in $(seq 0 63); do
+                curl -s -m 60 -o "$WORK/p$k" -w '%{http_code}' "$DAV/t$((k % NT))/small$k" >"$WORK/p$k.code" &
+                PIDS="$PIDS $!"
+        done
+        smb_proxy_cmd cut all >/dev/null
+        for p in $PIDS; do wait "$p"; done
+        PIDS=
+        good=0
+        for k in $(seq 0 63); do
+                [ "$(cat "$WORK/p$k.code")" = 200 ] && cmp -s "$WORK/p$k" "$DATA/small$k" && good=$((good + 1))
+        done
+        check "proxy cut: all 64 requests completed with the right data ($good/64)" test $good = 64
+        check "proxy cut: every object good again" wait_all_good 20
+        pn=$(smb_proxy_count request NEGOTIATE); ps=$(smb_proxy_count request SESSION_SETUP)
+        pt=$(smb_proxy_count request TREE_CONNECT)
+        echo "# the proxy saw: NEGOTIATE $pn, SESSION_SETUP $ps, TREE_CONNECT $pt"
+        check "proxy cut: the wire carried exactly one NEGOTIATE ($pn)" test "$pn" = 1
+        check "proxy cut: and one SESSION_SETUP exchange ($ps legs)" test "$ps" = 2
+        check "proxy cut: and one TREE_CONNECT per tcon ($pt)" test "$pt" = $((NT + 1))
+
+        # Uploads while the connection is cut: durable handles survive on
+        # the server, are reopened with DH2C, the lost writes replayed.
+        PIDS=
+        for i in $(seq 0 7); do
+                curl -s -m 120 --limit-rate 6M -T "$WORK/upload" -o /dev/null -w '%{http_code}' \
+                        "$DAV/t$i/pup$i" >"$WORK/pput$i.code" &
+                PIDS="$PIDS $!"
+        done
+        sleep 1.5
+        smb_proxy_cmd cut all >/dev/null
+        for p in $PIDS; do wait "$p"; done
+        PIDS=
+        done_ok=0
+        for i in $(seq 0 7); do
+                if [ "$(cat "$WORK/pput$i.code")" = 201 ] && [ "$(sha "$DATA/pup$i")" = "$UPSHA" ]; then
+                        done_ok=$((done_ok + 1))
+                else
+                        echo "# upload $i: HTTP $(cat "$WORK/pput$i.code")"
+                fi
+        done
+        check "proxy cut during 8 uploads: all complete intact via durable reopen ($done_ok/8)" \
+                test $done_ok = 8
+        ro=0
+        for i in $(seq 0 $((NT - 1))); do ro=$((ro + $(detail tcon "smb.t$i" '["handles_reopened_durable"]'))); done
+        check "proxy cut during uploads: handles were reopened durably ($ro)" test "$ro" -ge 1
+
+        # blackhole: sockets stay open, nothing flows; the echo must notice.
+        gen0=$(detail channel smb.fx '["generation"]')
+        smb_proxy_cmd blackhole on >/dev/null
+        t0=$(date +%s%N)
+        sleep 4
+        smb_proxy_cmd blackhole off >/dev/null
+        code=$(curl -s -m 60 -o "$WORK/bh" -w '%{http_code}' "$DAV/t2/small2")
+        check "proxy blackhole: a request afterwards succeeds (HTTP $code)" test "$code" = 200
+        gen1=$(detail channel smb.fx '["generation"]')
+        check "proxy blackhole: detected (echo) and reconnected ($gen0 -> $gen1)" test "$gen1" -gt "$gen0"
+        check "proxy blackhole: every object good again" wait_all_good 20
+        check "stop gatewayd after the proxy drills" stop_gateway
+        smb_proxy_stop
+else
+        nok "the fault proxy (tests/smb/smb-proxy) is not built"
+fi
+
+if [ -n "$GW_PID" ]; then
+        check "gatewayd stops cleanly (exit 0, no sanitizer report)" stop_gateway
+fi
+check "gatewayd log has no BUG line" bash -c '! grep -q "BUG" "$1"' _ "$WORK/gw.log"
+check "gatewayd log has no sanitizer report" bash -c '! grep -q "Sanitizer" "$1"' _ "$WORK/gw.log"
+finish
