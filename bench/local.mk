@@ -1,1 +1,2 @@
 # bench: build rules (fragment of the top Makefile.am)
+EXTRA_DIST += bench/api-bench.sh bench/reconnect-bench.sh

@@ -69,6 +69,7 @@ void smb_server_conf_defaults(struct smb_server_conf *c)
         c->backoff.first_ms = 0;
         c->backoff.min_ms = 50;
         c->backoff.max_ms = 2000;
+        c->backoff.refused_max_ms = 100;
         c->durable_handles = true;
         c->io_depth = 4;
 }

@@ -81,6 +81,7 @@ static const struct gwd_conf_key server_keys[] = {
         { "reconnect_delay_first_ms", GWD_CONF_INT, 0, 0, 60000, NULL },
         { "reconnect_delay_min_ms", GWD_CONF_INT, 0, 1, 60000, NULL },
         { "reconnect_delay_max_ms", GWD_CONF_INT, 0, 1, 600000, NULL },
+        { "reconnect_delay_refused_max_ms", GWD_CONF_INT, 0, 1, 600000, NULL },
         { "durable_handles", GWD_CONF_BOOL, 0, 0, 0, NULL },
         { NULL, 0, 0, 0, 0, NULL },
 };
@@ -339,6 +340,8 @@ static int parse_server(const struct gwd_api *api, const json_t *s, struct smb_s
                 c->backoff.min_ms = (uint32_t)json_integer_value(v);
         if ((v = json_object_get(s, "reconnect_delay_max_ms")))
                 c->backoff.max_ms = (uint32_t)json_integer_value(v);
+        if ((v = json_object_get(s, "reconnect_delay_refused_max_ms")))
+                c->backoff.refused_max_ms = (uint32_t)json_integer_value(v);
         if (c->backoff.min_ms > c->backoff.max_ms)
                 c->backoff.min_ms = c->backoff.max_ms;
         if ((v = json_object_get(s, "durable_handles")))

@@ -12,16 +12,20 @@
 
 /* --- backoff and timers -------------------------------------------------------- */
 
-uint32_t smb_backoff_delay_ms(const struct smb_backoff *b, unsigned failures)
+uint32_t smb_backoff_delay_ms(const struct smb_backoff *b, unsigned failures, int last_error)
 {
-        uint64_t d;
+        uint64_t d, cap = b->max_ms;
 
         if (failures == 0)
                 return b->first_ms;
+        /* Refused or reset at once: the host is up, its service is not. */
+        if ((last_error == -ECONNREFUSED || last_error == -ECONNRESET) && b->refused_max_ms &&
+            b->refused_max_ms < cap)
+                cap = b->refused_max_ms;
         d = b->min_ms ? b->min_ms : 1;
-        for (unsigned i = 1; i < failures && d < b->max_ms; i++)
+        for (unsigned i = 1; i < failures && d < cap; i++)
                 d *= 2;
-        return d > b->max_ms ? b->max_ms : (uint32_t)d;
+        return d > cap ? (uint32_t)cap : (uint32_t)d;
 }
 
 static int retry_arm(struct smb_retry *r, sd_event *loop, uint32_t delay_ms,
@@ -111,6 +115,7 @@ static void tcon_result(struct smb_tcon *t, int error)
         if (smb_sm_is(&t->sm, SMB_TCON_NEED_TCON) && smb_sm_is(&srv->ses->sm, SMB_SES_GOOD)) {
                 /* The tree alone was refused. */
                 t->retry.failures++;
+                t->retry.last_error = error;
                 schedule_tcon(t);
                 return;
         }
@@ -119,6 +124,7 @@ static void tcon_result(struct smb_tcon *t, int error)
                 srv->retry.failed_round = srv->retry.round;
                 srv->retry.failures++;
         }
+        srv->retry.last_error = srv->conn->last_errno ? srv->conn->last_errno : error;
         schedule_server(srv);
 }
 
@@ -177,7 +183,8 @@ static void schedule_server(struct smb_server *srv)
 
         if (srv->stopping || srv->retry.at_us)
                 return;
-        delay = smb_backoff_delay_ms(&srv->conf.backoff, srv->retry.failures);
+        delay = smb_backoff_delay_ms(&srv->conf.backoff, srv->retry.failures,
+                                     srv->retry.last_error);
         r = retry_arm(&srv->retry, srv->api->event(srv->ctx), delay, on_server_retry, srv);
         if (r < 0)
                 gwd_log(srv->api, srv->ctx, GWD_LOG_ERR,
@@ -192,7 +199,7 @@ static void schedule_tcon(struct smb_tcon *t)
 
         if (srv->stopping || t->retry.at_us || srv->retry.at_us)
                 return;
-        delay = smb_backoff_delay_ms(&srv->conf.backoff, t->retry.failures);
+        delay = smb_backoff_delay_ms(&srv->conf.backoff, t->retry.failures, t->retry.last_error);
         r = retry_arm(&t->retry, srv->api->event(srv->ctx), delay, on_tcon_retry, t);
         if (r < 0)
                 gwd_log(srv->api, srv->ctx, GWD_LOG_ERR,

@@ -38,16 +38,23 @@ struct smb_retry {
         uint64_t attempts;              /* attempts started */
         uint64_t round;                 /* attempt id (server level) */
         uint64_t failed_round;          /* last round counted as a failure */
+        int last_error;                 /* of the last failed attempt */
 };
 
 struct smb_backoff {
         uint32_t first_ms;              /* after a loss: 0 = at once */
         uint32_t min_ms;                /* after the first failed attempt */
         uint32_t max_ms;                /* cap */
+        /* Cap while the server refuses or resets connections at once
+         * (ECONNREFUSED, ECONNRESET: the host is up, its service
+         * restarting): such an attempt costs one round trip, so it is
+         * polled faster than a silent host. */
+        uint32_t refused_max_ms;
 };
 
-/* The delay before the next attempt after `failures` failed ones (pure). */
-uint32_t smb_backoff_delay_ms(const struct smb_backoff *b, unsigned failures);
+/* The delay before the next attempt after `failures` failed ones, the last
+ * failing with `last_error` (pure). */
+uint32_t smb_backoff_delay_ms(const struct smb_backoff *b, unsigned failures, int last_error);
 
 /* Publish next retry, delay, failures, attempts (smb_retry_snapshot). */
 void smb_retry_snapshot(const struct smb_retry *r, json_t *details);

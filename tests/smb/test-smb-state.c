@@ -14,6 +14,7 @@
 
 #include "gatewayd/host.h"
 #include "gatewayd/log.h"
+#include "plugins/smb/smb_recover.h"
 #include "plugins/smb/smb_state.h"
 
 struct move {
@@ -370,6 +371,56 @@ START_TEST(test_wake_detaches_list)
 }
 END_TEST
 
+/* The reconnect schedule: first at once, then min doubling, capped. */
+START_TEST(test_backoff_schedule)
+{
+        const struct smb_backoff b = { .first_ms = 0, .min_ms = 50, .max_ms = 2000 };
+        const uint32_t want[] = { 0, 50, 100, 200, 400, 800, 1600, 2000, 2000 };
+
+        for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                ck_assert_uint_eq(smb_backoff_delay_ms(&b, i, -ETIMEDOUT), want[i]);
+        ck_assert_uint_eq(smb_backoff_delay_ms(&b, 1000000u, -ETIMEDOUT), 2000);    /* no overflow */
+        const struct smb_backoff c = { .first_ms = 7, .min_ms = 300, .max_ms = 100 };
+        ck_assert_uint_eq(smb_backoff_delay_ms(&c, 0, -ETIMEDOUT), 7);
+        ck_assert_uint_eq(smb_backoff_delay_ms(&c, 1, -ETIMEDOUT), 100);            /* min above max */
+        const struct smb_backoff z = { .first_ms = 0, .min_ms = 0, .max_ms = 10 };
+        ck_assert_uint_eq(smb_backoff_delay_ms(&z, 1, -ETIMEDOUT), 1);              /* never 0 after a failure */
+        ck_assert_uint_eq(smb_backoff_delay_ms(&z, 5, -ETIMEDOUT), 10);
+        /* A refusing server is polled with the lower cap. */
+        const struct smb_backoff r = { .min_ms = 50, .max_ms = 2000, .refused_max_ms = 100 };
+        ck_assert_uint_eq(smb_backoff_delay_ms(&r, 1, -ECONNREFUSED), 50);
+        ck_assert_uint_eq(smb_backoff_delay_ms(&r, 6, -ECONNREFUSED), 100);
+        ck_assert_uint_eq(smb_backoff_delay_ms(&r, 6, -ECONNRESET), 100);
+        ck_assert_uint_eq(smb_backoff_delay_ms(&r, 6, -ETIMEDOUT), 1600);
+}
+END_TEST
+
+/* The bare waiter lists behind handles and parked requests. */
+static int waitq_hits;
+static void waitq_cb(struct smb_waiter *w, int error)
+{
+        waitq_hits += error == -EAGAIN ? 1 : 100;
+}
+
+START_TEST(test_waitq)
+{
+        struct smb_waiter head, a = { .fn = waitq_cb }, b = { .fn = waitq_cb };
+
+        smb_waitq_init(&head);
+        ck_assert(smb_waitq_empty(&head));
+        smb_waitq_add(&head, &a);
+        smb_waitq_add(&head, &b);
+        ck_assert_uint_eq(smb_waitq_len(&head), 2);
+        smb_sm_unwait(&a);
+        ck_assert_uint_eq(smb_waitq_len(&head), 1);
+        waitq_hits = 0;
+        smb_waitq_wake(&head, -EAGAIN);
+        ck_assert_int_eq(waitq_hits, 1);
+        ck_assert(smb_waitq_empty(&head));
+        ck_assert(!b.queued);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("smb-state");
@@ -385,6 +436,8 @@ static Suite *suite(void)
         tcase_add_test(tc, test_claim_success);
         tcase_add_test(tc, test_claim_failure_and_retry);
         tcase_add_test(tc, test_wake_detaches_list);
+        tcase_add_test(tc, test_waitq);
+        tcase_add_test(tc, test_backoff_schedule);
         suite_add_tcase(s, tc);
         return s;
 }
