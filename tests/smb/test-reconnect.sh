@@ -393,6 +393,31 @@ if [ $HAVE_PROXY = 1 ]; then
         for i in $(seq 0 $((NT - 1))); do ro=$((ro + $(detail tcon "smb.t$i" '["handles_reopened_durable"]'))); done
         check "proxy cut during uploads: handles were reopened durably ($ro)" test "$ro" -ge 1
 
+        # Soft and hard recovery while the server refuses connections.
+        smb_proxy_cmd refuse on >/dev/null
+        smb_proxy_cmd cut all >/dev/null
+        curl -s -m 60 -o "$WORK/hard" -w '%{http_code}' "$DAV/t4/small4" >"$WORK/hard.code" &
+        hard_pid=$!
+        PIDS=$hard_pid
+        t0=$(date +%s%N)
+        code=$(curl -s -m 60 -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' "$DAV/x/")
+        t1=$(date +%s%N)
+        ms=$(((t1 - t0) / 1000000))
+        check "soft share: fails with 503 after its reconnect_timeout of 5 s (HTTP $code after $ms ms)" \
+                bash -c '[ "$1" = 503 ] && [ "$2" -ge 4500 ] && [ "$2" -lt 15000 ]' _ "$code" "$ms"
+        failed=$(detail tcon smb.x '["requests_failed"]')
+        check "soft share: counted in requests_failed ($failed)" test "$failed" -ge 1
+        retry=$(api "$API/channels/smb.fx" | jget - 'j["details"]["retry"]')
+        check "the channel publishes its retry schedule ($retry)" \
+                bash -c 'python3 -c "import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r[\"failures\"] >= 1 and r[\"attempts\"] >= 1 and r[\"backoff_ms\"] <= 100 else 1)" "$1"' _ "$retry"
+        check "hard share: the request is still waiting" kill -0 "$hard_pid"
+        smb_proxy_cmd refuse off >/dev/null
+        wait "$hard_pid"
+        PIDS=
+        check "hard share: the waiting request completes once the server is back (HTTP $(cat "$WORK/hard.code"))" \
+                bash -c '[ "$(cat "$1")" = 200 ] && cmp -s "$2" "$3"' _ "$WORK/hard.code" "$WORK/hard" "$DATA/small4"
+        check "every object good again" wait_all_good 20
+
         # blackhole: sockets stay open, nothing flows; the echo must notice.
         gen0=$(detail channel smb.fx '["generation"]')
         smb_proxy_cmd blackhole on >/dev/null
