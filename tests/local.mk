@@ -86,3 +86,6 @@ tests_test_mem_CFLAGS = $(TEST_CORE_CFLAGS)
 tests_test_mem_LDADD = $(TEST_CORE_LIBS)
 EXTRA_tests_test_mem_DEPENDENCIES = plugins/mem/mem.la
 TESTS += tests/test-mem
+
+# Shared reporting of the shell tests (ok/nok/check/finish).
+EXTRA_DIST += tests/testlib.sh

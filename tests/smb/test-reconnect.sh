@@ -28,20 +28,8 @@ GATEWAYD=$top_builddir/gatewayd/gatewayd
 PLUGIN_PATH=$top_builddir/plugins/smb/.libs:$top_builddir/plugins/webdav/.libs:$top_builddir/plugins/api/.libs
 SMB_PROXY_BIN=${SMB_PROXY_BIN:-$top_builddir/tests/smb/smb-proxy}
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-nok() { fail=$((fail + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-        local d=$1
-        shift
-        if "$@"; then ok "$d"; else nok "$d"; fi
-}
-finish() {
-        echo "$pass passed, $fail failed"
-        [ "$fail" = 0 ] || exit 1
-        exit 0
-}
+# shellcheck source=tests/testlib.sh
+. "$top_srcdir/tests/testlib.sh"
 
 if [ "$(id -u)" != 0 ]; then
         echo "needs root (the Samba fixture switches to a test user)"
@@ -218,12 +206,42 @@ for i in $(seq 0 7); do
                 "$DAV/t$i/up$i" >"$WORK/put$i.code" &
         PIDS="$PIDS $!"
 done
+curl -sN -m 120 -H "Authorization: Bearer $TOKEN" "$API/events" >"$WORK/sse" 2>/dev/null &
+SSE_PID=$!
+PIDS="$PIDS $SSE_PID"
 sleep 1.5
 t0=$(date +%s%N)
 smbd_fixture_restart >/dev/null 2>&1
 check "drill restart: smbd restarted" smbd_fixture_running
-for p in $PIDS; do wait "$p"; done
+for p in $PIDS; do [ "$p" = "$SSE_PID" ] || wait "$p"; done
+wait_all_good 20 >/dev/null
+sleep 0.3
+kill "$SSE_PID" 2>/dev/null
+wait "$SSE_PID" 2>/dev/null
 PIDS=
+# The SSE stream shows the restart's transitions in order.
+sse_order() {
+        python3 - "$WORK/sse" <<'PY'
+import json, sys
+ev = [json.loads(l[5:]) for l in open(sys.argv[1]) if l.startswith("data:")]
+seqs = [e["seq"] for e in ev]
+if seqs != sorted(seqs) or len(set(seqs)) != len(seqs):
+    sys.exit("sequence numbers not increasing")
+def path(kind, oid):
+    return [e["to"] for e in ev if e["kind"] == kind and e["id"] == oid]
+def has(seq, want):
+    it = iter(seq)
+    return all(w in it for w in want)
+ch, t0 = path("channel", "smb.fx"), path("tcon", "smb.t0")
+ok = has(ch, ["need_reconnect", "need_negotiate", "in_negotiate", "good"]) and \
+     has(t0, ["need_reconnect", "in_files_invalidate", "need_tcon", "in_tcon", "good"])
+good = [e["seq"] for e in ev if e["kind"] == "channel" and e["to"] == "good"]
+last_t = max(e["seq"] for e in ev if e["kind"] == "tcon" and e["to"] == "good")
+print("channel:", " ".join(ch)); print("tcon smb.t0:", " ".join(t0))
+sys.exit(0 if ok and good and good[-1] < last_t else 1)
+PY
+}
+check "drill restart: the SSE stream shows the transitions in order" sse_order
 reads_ok=0
 for i in $(seq 0 7); do
         if [ "$(cat "$WORK/get$i.code")" = 200 ] && [ "$(sha "$WORK/get$i")" = "$(sha "$DATA/big$i")" ]; then
@@ -335,7 +353,14 @@ for d in "channel smb.fx disconnect" "channel smb.fx hang" "session smb.fx.s1 se
         fi
         wait_all_good 20 >/dev/null
 done
+api -X POST "$API/channels/smb.fx/reconnect?wait=10" >"$WORK/rec.json"
+check "POST channels/smb.fx/reconnect?wait=10: succeeded, final state good, with a timeline" \
+        bash -c 'python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j[\"status\"]==\"succeeded\" and j[\"final_state\"]==\"good\" and len(j[\"timeline\"])>=4 and j[\"timeline\"][-1][\"to\"]==\"good\" else 1)" "$1"' _ "$WORK/rec.json"
+check "the reconnect's cause names who asked" grep -q "api:drills" "$WORK/rec.json"
+wait_all_good 20 >/dev/null
 drill channel smb.fx disconnect
+check "API drill report: detection and recovery times" \
+        bash -c 'python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if isinstance(j.get(\"recovery_ms\"),(int,float)) and \"detection_ms\" in j else 1)" "$1"' _ "$WORK/drill.json"
 w=$(jget "$WORK/drill.json" 'j["wire"]')
 check "API drill disconnect: wire deltas 1 NEGOTIATE, 2 SESSION_SETUP legs, $((NT + 1)) TREE_CONNECT" \
         bash -c 'python3 -c "import json,sys; w=json.loads(sys.argv[1]); sys.exit(0 if (w.get(\"sent_negotiate\"),w.get(\"sent_session_setup\"),w.get(\"sent_tree_connect\"))==(1,2,int(sys.argv[2])) else 1)" "$1" "$2"' _ "$w" $((NT + 1))

@@ -16,20 +16,8 @@ GWD_SMB=$top_builddir/plugins/smb/gwd-smb
 GATEWAYD=$top_builddir/gatewayd/gatewayd
 PLUGIN_DIR=$top_builddir/plugins/smb/.libs
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-nok() { fail=$((fail + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-        local d=$1
-        shift
-        if "$@"; then ok "$d"; else nok "$d"; fi
-}
-finish() {
-        echo "$pass passed, $fail failed"
-        [ "$fail" = 0 ] || exit 1
-        exit 0
-}
+# shellcheck source=tests/testlib.sh
+. "$top_srcdir/tests/testlib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v smbd >/dev/null 2>&1 && [ ! -x /usr/sbin/smbd ]; then
         echo "skip: needs root and Samba's smbd"
