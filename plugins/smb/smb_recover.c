@@ -18,9 +18,10 @@ uint32_t smb_backoff_delay_ms(const struct smb_backoff *b, unsigned failures, in
 
         if (failures == 0)
                 return b->first_ms;
-        /* Refused or reset at once: the host is up, its service is not. */
-        if ((last_error == -ECONNREFUSED || last_error == -ECONNRESET) && b->refused_max_ms &&
-            b->refused_max_ms < cap)
+        /* Refused, reset or closed at once: the host is up, its service is
+         * not. */
+        if ((last_error == -ECONNREFUSED || last_error == -ECONNRESET || last_error == -EPIPE) &&
+            b->refused_max_ms && b->refused_max_ms < cap)
                 cap = b->refused_max_ms;
         d = b->min_ms ? b->min_ms : 1;
         for (unsigned i = 1; i < failures && d < cap; i++)

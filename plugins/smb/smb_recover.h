@@ -46,7 +46,7 @@ struct smb_backoff {
         uint32_t min_ms;                /* after the first failed attempt */
         uint32_t max_ms;                /* cap */
         /* Cap while the server refuses or resets connections at once
-         * (ECONNREFUSED, ECONNRESET: the host is up, its service
+         * (ECONNREFUSED, ECONNRESET, EPIPE: the host is up, its service
          * restarting): such an attempt costs one round trip, so it is
          * polled faster than a silent host. */
         uint32_t refused_max_ms;

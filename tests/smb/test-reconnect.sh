@@ -258,12 +258,16 @@ for i in $(seq 0 7); do
         2??)
                 if [ "$(sha "$DATA/up$i")" = "$UPSHA" ]; then writes_done=$((writes_done + 1))
                 else writes_bad=$((writes_bad + 1)); echo "# write $i: $code but content differs"; fi ;;
-        5??) writes_failed=$((writes_failed + 1)) ;;
+        5??)
+                writes_failed=$((writes_failed + 1))
+                # nothing partial under the target name
+                if [ -e "$DATA/up$i" ]; then writes_bad=$((writes_bad + 1)); echo "# write $i: $code but $DATA/up$i exists"; fi ;;
         *) writes_bad=$((writes_bad + 1)); echo "# write $i: HTTP $code" ;;
         esac
 done
 echo "# writes: $writes_done completed, $writes_failed failed visibly (5xx)"
-check "drill restart: every upload completed intact or failed visibly" test $writes_bad = 0
+check "drill restart: every upload completed intact or failed visibly (5xx, nothing under the target name)" \
+        test $writes_bad = 0
 check "drill restart: every object good again" wait_all_good 20
 gen1=$(detail channel smb.fx '["generation"]')
 check "drill restart: the channel reconnected (generation $gen0 -> $gen1)" test "$gen1" -gt "$gen0"
@@ -434,7 +438,7 @@ if [ $HAVE_PROXY = 1 ]; then
         check "soft share: counted in requests_failed ($failed)" test "$failed" -ge 1
         retry=$(api "$API/channels/smb.fx" | jget - 'j["details"]["retry"]')
         check "the channel publishes its retry schedule ($retry)" \
-                bash -c 'python3 -c "import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r[\"failures\"] >= 1 and r[\"attempts\"] >= 1 and r[\"backoff_ms\"] <= 100 else 1)" "$1"' _ "$retry"
+                bash -c 'python3 -c "import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r[\"failures\"] >= 1 and r[\"attempts\"] >= 1 and r[\"backoff_ms\"] <= 250 else 1)" "$1"' _ "$retry"
         check "hard share: the request is still waiting" kill -0 "$hard_pid"
         smb_proxy_cmd refuse off >/dev/null
         wait "$hard_pid"
