@@ -1,16 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# WebDAV/HTTP throughput of gatewayd against the mem backend:
+# WebDAV/HTTP throughput of gatewayd.
+#
+# Default mode, against the mem backend:
 #   - PUT and GET of one large file (curl, best of RUNS),
 #   - peak RSS of gatewayd during 1 and during 16 concurrent large GETs,
 #   - 4 KiB GETs with 64 concurrent clients (wrk, or parallel curl).
-# Usage: bench/webdav-bench.sh [BUILDDIR]   (environment: SIZE_MB=1024,
+# --smb mode (as root), against a private loopback smbd (tests/smb/smbd-fixture.sh):
+#   - GET and PUT of one large file through gatewayd (curl -> webdav -> smb
+#     plugin -> smbd) side by side with `smbclient get/put` of the same file
+#     to the same smbd in the same run (no signing, no encryption on either
+#     side), median of RUNS with alternating order, MiB/s and the ratio
+#     gatewayd/smbclient, and gatewayd's peak RSS.
+# Usage: bench/webdav-bench.sh [--smb] [BUILDDIR]   (environment: SIZE_MB=1024,
 #        RUNS=3, CLIENTS=64, DURATION=10, PARALLEL=16)
 # Use a build without --enable-sanitizers for meaningful numbers.
-# The SMB comparison (smbclient get/put from a loopback smbd) is added when
-# the SMB backend lands.
 set -eu
 
+MODE=mem
+if [ "${1:-}" = --smb ]; then
+        MODE=smb
+        shift
+fi
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 BUILDDIR=$(cd "${1:-.}" && pwd)
 SIZE_MB=${SIZE_MB:-1024}
 RUNS=${RUNS:-3}
@@ -19,14 +31,118 @@ DURATION=${DURATION:-10}
 PARALLEL=${PARALLEL:-16}
 GATEWAYD=$BUILDDIR/gatewayd/gatewayd
 [ -x "$GATEWAYD" ] || { echo "no $GATEWAYD: build first" >&2; exit 1; }
+if grep -q '^SAN_CFLAGS = -f' "$BUILDDIR/Makefile" 2>/dev/null; then
+        echo "webdav-bench: warning: $BUILDDIR is built with sanitizers; numbers are not meaningful" >&2
+fi
 
 T=$(mktemp -d /tmp/webdav-bench.XXXXXX)
 DPID=
+FIXTURE=
 cleanup() {
         [ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+        [ -n "$FIXTURE" ] && smbd_fixture_stop
         rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_gatewayd PLUGIN_DIRS: start it on $T/gw.json, set DPID and PORT
+start_gatewayd() {
+        GWD_PLUGIN_DIR=$1 "$GATEWAYD" -f -c "$T/gw.json" > "$T/log" 2>&1 &
+        DPID=$!
+        for _ in $(seq 100); do
+                grep -q "port [0-9]" "$T/log" &&
+                        { [ "$MODE" = mem ] || grep -q ': good: ' "$T/log"; } && break
+                sleep 0.1
+        done
+        PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:0 (port \([0-9]*\)).*/\1/p' "$T/log" | head -1)
+        [ -n "$PORT" ] || { cat "$T/log"; exit 1; }
+}
+
+if [ "$MODE" = smb ]; then
+        [ "$(id -u)" = 0 ] || { echo "webdav-bench --smb: needs root (the smbd fixture)" >&2; exit 1; }
+        command -v smbclient >/dev/null || { echo "webdav-bench --smb: needs smbclient" >&2; exit 1; }
+        [ -e "$BUILDDIR/plugins/smb/.libs/smb.so" ] || { echo "no smb plugin in $BUILDDIR" >&2; exit 1; }
+        # shellcheck source=tests/smb/smbd-fixture.sh
+        . "$top_srcdir/tests/smb/smbd-fixture.sh"
+        FIXTURE=1
+        smbd_fixture_start >/dev/null 2>"$T/fixture.err" || { cat "$T/fixture.err" >&2; exit 1; }
+        SHARE=$SMBD_DIR/shares/data
+        cat > "$T/gw.json" <<CONF
+{ "daemon": { "log_level": "info" },
+  "instances": [
+    { "name": "smb", "plugin": "smb", "config": {
+        "servers": [ { "name": "fx", "host": "127.0.0.1", "port": $SMBD_PORT,
+                       "user": "$SMBD_USER", "password_file": "$SMBD_PASSWORD_FILE",
+                       "signing": "off", "encryption": "off" } ],
+        "shares": [ { "name": "bench", "server": "fx", "share": "data" } ] } },
+    { "name": "dav", "plugin": "webdav",
+      "config": { "listen": [ "127.0.0.1:0" ], "allow_anonymous_loopback": true,
+                  "exports": [ { "share": "bench" } ] } } ] }
+CONF
+        start_gatewayd "$BUILDDIR/plugins/smb/.libs:$BUILDDIR/plugins/webdav/.libs"
+        U=http://127.0.0.1:$PORT/bench
+        SMBC=(smbclient "//$SMBD_HOST/data" -p "$SMBD_PORT" -s "$SMBD_CLIENT_CONF"
+              -A "$SMBD_AUTH_FILE" --client-protection=off)
+        echo "# gatewayd webdav -> smb benchmark: $(date -u +%F), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "# smbd $(smbd -V 2>/dev/null | head -1) on 127.0.0.1:$SMBD_PORT, share dir $SHARE"
+        head -c $((SIZE_MB << 20)) /dev/urandom > "$T/big"
+        BYTES=$((SIZE_MB << 20))
+        # timed CMD...: wall seconds of a command that must succeed, in $secs
+        timed() {
+                local t0 t1
+                sync
+                t0=$(date +%s.%N)
+                "$@" > "$T/cmd.out" 2>&1 || { echo "failed: $*" >&2; cat "$T/cmd.out" >&2; exit 1; }
+                t1=$(date +%s.%N)
+                secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+        }
+        dav_put() {
+                local c
+                c=$(curl -s -T "$T/big" -o /dev/null -w '%{http_code}' "$U/dav.bin")
+                [ "$c" = 201 ] || [ "$c" = 204 ]
+        }
+        dav_get() {
+                [ "$(curl -s -o /dev/null -w '%{http_code}' "$U/dav.bin")" = 200 ]
+        }
+        median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+        for dir in PUT GET; do
+                : > "$T/d.t"
+                : > "$T/s.t"
+                for i in $(seq "$RUNS"); do
+                        # alternate who goes first: page cache and writeback
+                        # of the server would otherwise favour one side
+                        if [ $((i % 2)) = 1 ]; then order="d s"; else order="s d"; fi
+                        for who in $order; do
+                                if [ $dir = PUT ] && [ $who = d ]; then
+                                        timed dav_put
+                                elif [ $dir = PUT ]; then
+                                        timed "${SMBC[@]}" -c "put $T/big smb.bin"
+                                elif [ $who = d ]; then
+                                        timed dav_get
+                                else
+                                        timed "${SMBC[@]}" -c "get smb.bin /dev/null"
+                                fi
+                                echo "$secs" >> "$T/$who.t"
+                        done
+                done
+                if [ $dir = PUT ]; then
+                        cmp -s "$T/big" "$SHARE/dav.bin" ||
+                                { echo "webdav-bench: the file PUT through gatewayd differs" >&2; exit 1; }
+                        cmp -s "$T/big" "$SHARE/smb.bin" ||
+                                { echo "webdav-bench: the file put by smbclient differs" >&2; exit 1; }
+                fi
+                dm=$(awk -v b="$BYTES" -v t="$(median < "$T/d.t")" 'BEGIN { printf "%.0f", b / t / 1048576 }')
+                sm=$(awk -v b="$BYTES" -v t="$(median < "$T/s.t")" 'BEGIN { printf "%.0f", b / t / 1048576 }')
+                ratio=$(awk -v a="$dm" -v b="$sm" 'BEGIN { printf "%.2f", a / b }')
+                echo "$dir ${SIZE_MB} MiB: gatewayd (WebDAV -> SMB) $dm MiB/s," \
+                     "smbclient $sm MiB/s, ratio $ratio"
+        done
+        echo "gatewayd peak RSS: $(awk '/^VmHWM/ { printf "%d MiB", $2 / 1024 }' /proc/$DPID/status)" \
+             "(median of $RUNS runs, alternating order; wall time, smbclient including its logon)"
+        exit 0
+fi
 
 MAX=$(( (SIZE_MB + 64) << 20 ))
 cat > "$T/gw.json" <<CONF
@@ -39,15 +155,7 @@ cat > "$T/gw.json" <<CONF
                   "max_connections": 512,
                   "exports": [ { "share": "bench" } ] } } ] }
 CONF
-GWD_PLUGIN_DIR=$BUILDDIR/plugins/mem/.libs:$BUILDDIR/plugins/webdav/.libs \
-        "$GATEWAYD" -f -c "$T/gw.json" > "$T/log" 2>&1 &
-DPID=$!
-for _ in $(seq 50); do
-        grep -q "port [0-9]" "$T/log" && break
-        sleep 0.1
-done
-PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:0 (port \([0-9]*\)).*/\1/p' "$T/log" | head -1)
-[ -n "$PORT" ] || { cat "$T/log"; exit 1; }
+start_gatewayd "$BUILDDIR/plugins/mem/.libs:$BUILDDIR/plugins/webdav/.libs"
 U=http://127.0.0.1:$PORT/bench
 
 rss() { awk '/^VmRSS/ {print $2}' /proc/$DPID/status; }
@@ -97,7 +205,7 @@ for i in $(seq "$PARALLEL"); do
         PIDS+=($!)
 done
 PEAK=$(sample_rss "${PIDS[@]}")
-wait
+wait "${PIDS[@]}"
 END=$(date +%s.%N)
 TOTAL=$(awk -v s="$START" -v e="$END" -v n="$PARALLEL" -v m="$SIZE_MB" \
         'BEGIN { printf "%.0f", n * m / (e - s) }')

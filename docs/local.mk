@@ -11,4 +11,5 @@ EXTRA_DIST += \
 	docs/conventions.md \
 	docs/decisions.md \
 	docs/plugins.md \
-	docs/smb.md
+	docs/smb.md \
+	docs/webdav.md

@@ -21,11 +21,16 @@
 #define DEFAULT_CONN_LIMIT 256u
 #define DEFAULT_TIMEOUT_S 30u
 #define TLS_FILE_MAX (256u * 1024u)
+/* sd-event's default timer accuracy (0 = 250 ms) would let MHD's "run again
+ * now" wait a quarter of a second; MHD's timeouts are exact deadlines. */
+#define TIMER_ACCURACY_US 1u
 
 struct listener {
         struct httpd *h;
         struct MHD_Daemon *mhd;
         sd_event_source *io, *timer;
+        sd_event_source *now;   /* defer source: run MHD on the next iteration */
+        uint64_t armed_us;      /* CLOCK_MONOTONIC deadline of the timer; 0: not armed */
         int fd;                 /* ours until MHD took it (then -1) */
         int family;
         char *unix_path;        /* created by us: unlinked at the end */
@@ -258,23 +263,41 @@ static int read_pem(const char *path, char **ret)
 
 /* --- loop glue ------------------------------------------------------------- */
 
+/*
+ * MHD_get_timeout() is 0 ("run again now") after most partial sends and
+ * receives in edge-triggered epoll mode, i.e. on nearly every run during a
+ * transfer: that case goes through a defer source, which costs no system
+ * call.  Only real deadlines (idle connections) use the timer, and an armed
+ * timer is never moved later: firing early only runs MHD once more, which
+ * then re-arms it, whereas moving it would reprogram the timerfd on every run.
+ */
 static void rearm(struct listener *l)
 {
         MHD_UNSIGNED_LONG_LONG ms;
-        uint64_t now;
+        uint64_t now, deadline;
 
         if (!l->timer)
                 return;
-        if (MHD_get_timeout(l->mhd, &ms) != MHD_YES) {
-                sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+        if (MHD_get_timeout(l->mhd, &ms) != MHD_YES)
+                return;         /* nothing to time; an armed timer just fires once */
+        if (ms == 0) {
+                sd_event_source_set_enabled(l->now, SD_EVENT_ONESHOT);
                 return;
         }
         if (sd_event_now(l->h->loop, CLOCK_MONOTONIC, &now) < 0)
                 now = 0;
-        if (ms > UINT64_MAX / 1000u - now)
-                ms = UINT64_MAX / 1000u - now;
-        sd_event_source_set_time(l->timer, now + ms * 1000u);
-        sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+        if (ms > (UINT64_MAX - 1 - now) / 1000u)
+                ms = (UINT64_MAX - 1 - now) / 1000u;
+        deadline = now + ms * 1000u;
+        if (l->armed_us && l->armed_us <= deadline)
+                return;
+        if (sd_event_source_set_time(l->timer, deadline) < 0 ||
+            sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT) < 0) {
+                /* cannot wait for the deadline: poll instead of missing it */
+                sd_event_source_set_enabled(l->now, SD_EVENT_ONESHOT);
+                return;
+        }
+        l->armed_us = deadline;
 }
 
 static void run(struct listener *l)
@@ -291,6 +314,14 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
+        struct listener *l = ud;
+        l->armed_us = 0;        /* ONESHOT: off now */
+        run(l);
+        return 0;
+}
+
+static int on_now(sd_event_source *s, void *ud)
+{
         run(ud);
         return 0;
 }
@@ -299,13 +330,19 @@ void httpd_kick(struct httpd *h)
 {
         if (!h)
                 return;
-        /* A time in the past fires on the next iteration; running MHD here
-         * could re-enter it when called from one of its callbacks. */
+        /* On the next iteration: running MHD here could re-enter it when
+         * called from one of its callbacks. */
         for (size_t i = 0; i < h->n_ls; i++)
-                if (h->ls[i].timer) {
-                        sd_event_source_set_time(h->ls[i].timer, 1);
-                        sd_event_source_set_enabled(h->ls[i].timer, SD_EVENT_ONESHOT);
-                }
+                if (h->ls[i].now)
+                        sd_event_source_set_enabled(h->ls[i].now, SD_EVENT_ONESHOT);
+}
+
+/* httpd_config.raw_urls: MHD would percent-decode the path in place and cut
+ * it at a decoded NUL before the handler sees it ("a%00b" arrives as "a"),
+ * and decodes query keys and values the same way. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+        return strlen(s);
 }
 
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
@@ -343,6 +380,9 @@ static int listener_start(struct httpd *h, struct listener *l, const struct http
                 cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S, NULL };
         opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
                                              (intptr_t)notify_conn, h };
+        if (cfg->raw_urls)
+                opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK,
+                                                     (intptr_t)unescape_none, NULL };
         if (cfg->connection_memory_limit)
                 opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                                      (intptr_t)cfg->connection_memory_limit,
@@ -368,7 +408,15 @@ static int listener_start(struct httpd *h, struct listener *l, const struct http
         r = sd_event_add_io(h->loop, &l->io, info->epoll_fd, EPOLLIN, on_io, l);
         if (r < 0)
                 return r;
-        r = sd_event_add_time(h->loop, &l->timer, CLOCK_MONOTONIC, 0, 0, on_timer, l);
+        r = sd_event_add_time(h->loop, &l->timer, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_US,
+                              on_timer, l);
+        if (r < 0)
+                return r;
+        l->armed_us = 1;        /* armed at time 0: fires on the first iteration */
+        r = sd_event_add_defer(h->loop, &l->now, on_now, l);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(l->now, SD_EVENT_OFF);
         if (r < 0)
                 return r;
         rearm(l);
@@ -507,6 +555,7 @@ void httpd_free(struct httpd *h)
                 struct listener *l = &h->ls[i];
                 sd_event_source_disable_unref(l->io);
                 sd_event_source_disable_unref(l->timer);
+                sd_event_source_disable_unref(l->now);
                 if (l->mhd) {
                         /* Let MHD process resumptions made just before. */
                         MHD_run(l->mhd);

@@ -8,8 +8,8 @@
  *   One MHD daemon per listening socket, each in external-poll epoll mode
  *   (MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, + MHD_USE_TLS when a
  *   certificate is configured).  Each daemon's epoll fd is an sd-event io
- *   source; readiness runs MHD_run(); one timer source per daemon follows
- *   MHD_get_timeout() and is re-armed after every run.  Everything happens on
+ *   source; readiness runs MHD_run(); after every run MHD_get_timeout()
+ *   decides what runs it next (see Timers).  Everything happens on
  *   the loop thread: the access handler, content readers and completion
  *   callbacks are called from inside MHD_run(), never concurrently.
  *
@@ -38,11 +38,20 @@
  *   inside an MHD callback).  MHD forbids stopping a daemon with suspended
  *   connections: resume them all before httpd_free().
  *
+ * Timers
+ *   A timeout of 0 ("run again now", after nearly every partial send or
+ *   receive in edge-triggered epoll mode) enables a one-shot defer source:
+ *   MHD runs on the next loop iteration, without a timerfd system call.
+ *   Other timeouts (idle connections) arm a timer with a 1 µs accuracy
+ *   (sd-event's default of 250 ms would delay them); an armed timer is only
+ *   ever moved earlier, so a busy connection does not reprogram it per run.
+ *
  * Errors: negative errno, nothing is logged (the caller logs once).
  */
 #ifndef GWD_HTTPD_LOOP_H
 #define GWD_HTTPD_LOOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -67,6 +76,13 @@ struct httpd_config {
         /* Per-connection memory for headers and buffers; 0: MHD default
          * (32 KiB).  Requests with larger headers get 431/413 from MHD. */
         size_t connection_memory_limit;
+        /* true: the handler's url, and the keys and values of
+         * MHD_GET_ARGUMENT_KIND, are exactly as sent (still percent-encoded;
+         * MHD only turns '+' into ' ' in query arguments) and the handler
+         * decodes them.  false: MHD percent-decodes them in place, which cuts
+         * them at a "%00" ("/a%00b" arrives as "/a") and accepts malformed
+         * escapes verbatim. */
+        bool raw_urls;
         MHD_AccessHandlerCallback handler;
         void *handler_cls;
         MHD_RequestCompletedCallback completed;     /* may be NULL */

@@ -24,7 +24,8 @@ plugins_webdav_webdav_la_SOURCES = \
 	plugins/webdav/wd-props.c \
 	plugins/webdav/wd-tree.c \
 	plugins/webdav/wd-lockops.c \
-	plugins/webdav/wd-list.c
+	plugins/webdav/wd-list.c \
+	plugins/webdav/wd-root.c
 plugins_webdav_webdav_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(OPENSSL_CFLAGS)
 plugins_webdav_webdav_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_webdav_webdav_la_LIBADD = libgwdwebdav.la libgwdhttpd.la \

@@ -73,7 +73,7 @@ int wd_conf_check(const struct gwd_api *api, const json_t *config, const char *p
         bool tls = json_object_get(config, "tls_cert_file") != NULL;
         char sub[512];
 
-        if (problems)
+        if (!json_is_object(config))
                 return problems;
         if (!!json_object_get(config, "tls_cert_file") != !!json_object_get(config, "tls_key_file")) {
                 api->conf_error(errs, path, "tls_cert_file and tls_key_file go together");

@@ -121,7 +121,7 @@ static void refill_tagged(struct stream *s)
                 if (left == 0)
                         break;
                 if (!sl->buf && !(sl->buf = malloc(WD_CHUNK)))
-                        break;  /* fewer reads ahead; the head slot always has one */
+                        break;  /* fewer reads ahead; with none at all the reader fails */
                 t = malloc(sizeof(*t));
                 if (!t)
                         break;
@@ -143,8 +143,6 @@ static ssize_t content_reader(void *cls, uint64_t pos, char *buf, size_t max)
         struct stream *s = cls;
         struct slot *sl = &s->slots[s->head];
 
-        if (s->req)
-                wd_kick_soon(s->req->srv, s->req->conn);
         if (s->error)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
         if (pos >= s->len)

@@ -98,6 +98,25 @@ int wd_prefix_match(const char *prefix, const char *path)
         return (int)n;
 }
 
+size_t wd_above_prefix(const char *path, const char *prefix, const char **ret_name)
+{
+        size_t n = strlen(path), l;
+        const char *c;
+
+        if (n == 0 || path[0] != '/')
+                return 0;
+        if (path[n - 1] == '/')
+                n--;            /* "/" is the root, "/dav/" is "/dav" */
+        if (strncmp(prefix, path, n) != 0 || prefix[n] != '/')
+                return 0;
+        c = prefix + n + 1;
+        l = strcspn(c, "/");
+        if (l == 0)
+                return 0;
+        *ret_name = c;
+        return l;
+}
+
 int wd_share_path(const char *prefix, const char *path, int (*check)(const char *),
                   char **ret, int *ret_slash)
 {

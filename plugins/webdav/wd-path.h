@@ -19,6 +19,12 @@ int wd_url_decode(const char *in, char **ret);
  * component boundary?  Returns the length matched, or -1. */
 int wd_prefix_match(const char *prefix, const char *path);
 
+/* Does the decoded URL path `path` name a collection above the export
+ * prefix `prefix` ("/" or "/dav" above "/dav/demo"; one trailing '/' of path
+ * is ignored)?  Then the length of the next component of prefix below it,
+ * with *ret_name pointing to it inside prefix; otherwise 0. */
+size_t wd_above_prefix(const char *path, const char *prefix, const char **ret_name);
+
 /* The share path below `prefix` for decoded URL path `path` (which must
  * match, see wd_prefix_match): leading and one trailing '/' removed.  Sets
  * *ret_slash when the URL ended with '/'.  The result is validated with

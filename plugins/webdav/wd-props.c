@@ -171,31 +171,31 @@ static void status_line(struct wd_buf *b, unsigned st)
         buf_printf(b, "<D:status>HTTP/1.1 %u %s</D:status>", st, wd_reason(st));
 }
 
-static void pf_response(struct wd_req *req, struct propfind *pf, const char *rel,
-                        const struct gwd_stat *st)
+/* The value of property `name` of one resource, appended to b; false when
+ * the resource does not have it. */
+typedef bool (*pf_value_fn)(void *ud, struct wd_buf *b, const char *name);
+
+/* One <D:response> for the resource at `href` (encoded) whose properties
+ * are `names` (DAV: namespace), valued by `value`. */
+static void pf_response_with(struct propfind *pf, const char *href, const char *const *names,
+                             pf_value_fn value, void *ud)
 {
         struct wd_buf *b = &pf->out;
-        bool dir = st->type == GWD_TYPE_DIR;
 
         buf_adds(b, "<D:response><D:href>");
-        {
-                struct wd_buf h;
-                buf_init(&h);
-                wd_href(&h, req->exp->prefix, rel, dir);
-                buf_add_xml(b, h.data ? h.data : "/");
-                buf_done(&h);
-        }
+        buf_add_xml(b, href);
         buf_adds(b, "</D:href>");
         if (pf->mode == PF_ALLPROP || pf->mode == PF_PROPNAME) {
                 buf_adds(b, "<D:propstat><D:prop>");
-                for (const char *const *n = live_props; *n; n++) {
+                for (const char *const *n = names; *n; n++) {
                         if (pf->mode == PF_PROPNAME) {
-                                if (!dir || (strcmp(*n, "getcontentlength") != 0 &&
-                                             strcmp(*n, "getcontenttype") != 0 &&
-                                             strcmp(*n, "getetag") != 0))
+                                struct wd_buf tmp;
+                                buf_init(&tmp);
+                                if (value(ud, &tmp, *n))
                                         buf_printf(b, "<D:%s/>", *n);
+                                buf_done(&tmp);
                         } else {
-                                live_value(req, b, *n, rel, st);
+                                value(ud, b, *n);
                         }
                 }
                 buf_adds(b, "</D:prop>");
@@ -208,7 +208,7 @@ static void pf_response(struct wd_req *req, struct propfind *pf, const char *rel
                         if (live) {
                                 struct wd_buf tmp;
                                 buf_init(&tmp);
-                                if (live_value(req, &tmp, p->name, rel, st))
+                                if (value(ud, &tmp, p->name))
                                         any_ok = true;
                                 else
                                         any_missing = true;
@@ -221,7 +221,7 @@ static void pf_response(struct wd_req *req, struct propfind *pf, const char *rel
                         buf_adds(b, "<D:propstat><D:prop>");
                         for (const struct wd_xnode *p = pf->prop->child; p; p = p->next)
                                 if (strcmp(p->ns, DAV_NS) == 0)
-                                        live_value(req, b, p->name, rel, st);
+                                        value(ud, b, p->name);
                         buf_adds(b, "</D:prop>");
                         status_line(b, 200);
                         buf_adds(b, "</D:propstat>");
@@ -233,7 +233,7 @@ static void pf_response(struct wd_req *req, struct propfind *pf, const char *rel
                                 bool have = false;
                                 if (strcmp(p->ns, DAV_NS) == 0) {
                                         buf_init(&tmp);
-                                        have = live_value(req, &tmp, p->name, rel, st);
+                                        have = value(ud, &tmp, p->name);
                                         buf_done(&tmp);
                                 }
                                 if (!have)
@@ -245,6 +245,30 @@ static void pf_response(struct wd_req *req, struct propfind *pf, const char *rel
                 }
         }
         buf_adds(b, "</D:response>\n");
+}
+
+struct live_ctx {
+        struct wd_req *req;
+        const char *rel;
+        const struct gwd_stat *st;
+};
+
+static bool live_value_cb(void *ud, struct wd_buf *b, const char *name)
+{
+        struct live_ctx *c = ud;
+        return live_value(c->req, b, name, c->rel, c->st);
+}
+
+static void pf_response(struct wd_req *req, struct propfind *pf, const char *rel,
+                        const struct gwd_stat *st)
+{
+        struct live_ctx c = { req, rel, st };
+        struct wd_buf h;
+
+        buf_init(&h);
+        wd_href(&h, req->exp->prefix, rel, st->type == GWD_TYPE_DIR);
+        pf_response_with(pf, h.data ? h.data : "/", live_props, live_value_cb, &c);
+        buf_done(&h);
 }
 
 static void pf_finish(struct wd_req *req)
@@ -376,6 +400,72 @@ void wd_propfind(struct wd_req *req)
         req_wait(req);
         req_ref(req);
         req->ops->stat(req->sh, req->path, pf_stat_done, req);
+}
+
+/* --- collections above the exports ------------------------------------------ */
+
+static const char *const virtual_props[] = {
+        "displayname", "lockdiscovery", "resourcetype", "supportedlock", NULL,
+};
+
+static bool virtual_value(void *ud, struct wd_buf *b, const char *name)
+{
+        const struct wd_vent *v = ud;
+
+        if (strcmp(name, "resourcetype") == 0) {
+                buf_adds(b, "<D:resourcetype><D:collection/></D:resourcetype>");
+        } else if (strcmp(name, "displayname") == 0) {
+                /* an export's own PROPFIND names it after its share */
+                const char *dn = v->exp ? v->exp->share : v->name;
+                if (!*dn)
+                        return false;
+                buf_adds(b, "<D:displayname>");
+                buf_add_xml(b, dn);
+                buf_adds(b, "</D:displayname>");
+        } else if (strcmp(name, "lockdiscovery") == 0) {
+                buf_adds(b, "<D:lockdiscovery/>");
+        } else if (strcmp(name, "supportedlock") == 0) {
+                buf_adds(b, "<D:supportedlock/>");      /* cannot be locked */
+        } else {
+                return false;
+        }
+        return true;
+}
+
+void wd_propfind_virtual(struct wd_req *req, const struct wd_vent *v, size_t n)
+{
+        struct propfind *pf;
+        const char *msg = NULL;
+        unsigned st;
+        int depth = wd_parse_depth(req_header(req, "Depth"), WD_DEPTH_INFINITY);
+
+        if (depth == WD_DEPTH_BAD) {
+                req_respond_text(req, 400, "Depth must be 0, 1 or infinity");
+                return;
+        }
+        if (depth == WD_DEPTH_INFINITY) {
+                req_respond_cond(req, 403, "propfind-finite-depth", NULL);
+                return;
+        }
+        pf = calloc(1, sizeof(*pf));
+        if (!pf) {
+                req_respond_errno(req, -ENOMEM, WD_M_READ);
+                return;
+        }
+        req->m = pf;
+        req->m_free = pf_free;
+        buf_init(&pf->out);
+        st = pf_parse(req, pf, &msg);
+        if (st) {
+                req_respond_text(req, st, msg ? msg : "bad PROPFIND body");
+                return;
+        }
+        buf_adds(&pf->out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                           "<D:multistatus xmlns:D=\"DAV:\">\n");
+        for (size_t i = 0; i < (depth == 1 ? n : 1); i++)
+                pf_response_with(pf, v[i].href, virtual_props, virtual_value,
+                                 (void *)&v[i]);
+        pf_finish(req);
 }
 
 /* --- PROPPATCH -------------------------------------------------------------- */

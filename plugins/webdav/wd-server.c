@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "gatewayd/registry.h"
+
 #include "wd-path.h"
 #include "wd-xml.h"
 #include "wd.h"
@@ -39,56 +41,6 @@ static void server_unref(struct wd_server *srv)
         wd_locks_clear(&srv->locks);
         wd_conf_free(&srv->conf);
         free(srv);
-}
-
-/*
- * Workaround, to be removed once plugins/common/httpd-loop.c creates its
- * timer with a fine accuracy: the glue re-runs MHD through an sd-event timer
- * created with the default accuracy, so "run again now" (MHD_get_timeout()
- * == 0, which MHD's edge-triggered epoll mode answers after every partial
- * send or receive) waits up to 250 ms, and a download crawls at a few MiB per
- * quarter second.  Until then a post source (dispatched after every other
- * event of the loop, never inside MHD_run()) runs the MHD daemons our
- * requests live on while MHD says it has work ready right now.
- */
-#define PUMP_RUNS_MAX 64
-
-static int pump(sd_event_source *src, void *userdata)
-{
-        struct wd_server *srv = userdata;
-        bool again = false;
-
-        if (srv->stopping || !srv->httpd)
-                return 0;
-        for (size_t i = 0; i < srv->n_daemons; i++) {
-                MHD_UNSIGNED_LONG_LONG ms = 1;
-                unsigned k;
-                for (k = 0; k < PUMP_RUNS_MAX; k++) {
-                        if (MHD_get_timeout(srv->daemons[i], &ms) != MHD_YES || ms > 0)
-                                break;
-                        MHD_run(srv->daemons[i]);
-                }
-                if (k == PUMP_RUNS_MAX)
-                        again = true;
-        }
-        if (again)
-                httpd_kick(srv->httpd);         /* let other events in, then go on */
-        return 0;
-}
-
-void wd_kick_soon(struct wd_server *srv, struct MHD_Connection *conn)
-{
-        const union MHD_ConnectionInfo *ci;
-
-        if (srv->stopping || !conn || srv->n_daemons == WD_DAEMONS_MAX)
-                return;
-        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-        if (!ci || !ci->daemon)
-                return;
-        for (size_t i = 0; i < srv->n_daemons; i++)
-                if (srv->daemons[i] == ci->daemon)
-                        return;
-        srv->daemons[srv->n_daemons++] = ci->daemon;
 }
 
 /* --- requests -------------------------------------------------------------- */
@@ -117,6 +69,7 @@ void req_unref(struct wd_req *req)
         wd_if_free(req->ifh);
         buf_done(&req->body);
         free(req->path);
+        free(req->vpath);
         free(req);
         server_unref(srv);
 }
@@ -151,7 +104,7 @@ void req_respond(struct wd_req *req, unsigned status, struct MHD_Response *resp)
                 MHD_add_response_header(resp, "DAV", "1, 2");
                 if (status == 503)
                         MHD_add_response_header(resp, "Retry-After", WD_RETRY_AFTER);
-                if (status == 405)
+                if (status == 405 && !MHD_get_response_header(resp, MHD_HTTP_HEADER_ALLOW))
                         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, ALLOW);
         } else {
                 req->status = 500;
@@ -266,10 +219,6 @@ bool wd_user_allowed(const struct wd_export *exp, const char *user)
 }
 
 /* --- lock checks ---------------------------------------------------------- */
-
-struct if_ctx {
-        struct wd_req *req;
-};
 
 /* A resource tag of the If header as (share, path); false when it names
  * something outside our exports. */
@@ -469,7 +418,7 @@ static void do_options(struct wd_req *req)
         req_respond(req, 200, resp);
 }
 
-static void auth_failed(struct wd_req *req, unsigned status, const char *msg)
+void wd_auth_failed(struct wd_req *req, unsigned status, const char *msg)
 {
         struct wd_buf b;
         struct MHD_Response *resp;
@@ -501,8 +450,10 @@ static void req_begin(struct wd_req *req, const char *url, const char *method)
 {
         struct wd_server *srv = req->srv;
         const char *user = NULL, *msg = NULL, *ifh;
+        char *dec = NULL;
         bool writes = false;
         unsigned st;
+        int r;
 
         for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
                 if (strcmp(methods[i].name, method) == 0) {
@@ -515,18 +466,36 @@ static void req_begin(struct wd_req *req, const char *url, const char *method)
         }
         st = authenticate(req, &user, &msg);
         if (st) {
-                auth_failed(req, st, msg);
+                wd_auth_failed(req, st, msg);
                 return;
         }
         req->user = user;
-        st = wd_resolve(srv, url, &req->exp, &req->path, &req->slash);
+        /* The glue hands us the path as sent (see httpd-loop.c): decode it
+         * strictly, so "%00" and malformed escapes are refused, not cut. */
+        r = wd_url_decode(url, &dec);
+        if (r < 0) {
+                req_respond_text(req, r == -ENAMETOOLONG ? 414 : r == -ENOMEM ? 500 : 400,
+                                 "bad path");
+                return;
+        }
+        st = wd_resolve(srv, dec, &req->exp, &req->path, &req->slash);
+        if (st == 404 && wd_root_begin(req, dec)) {
+                free(dec);
+                return;
+        }
+        if (st == 404 && writes && wd_root_parent_virtual(srv, dec)) {
+                free(dec);
+                req_respond_text(req, 403, "nothing can be created above the exports");
+                return;
+        }
+        free(dec);
         if (st) {
                 req_respond_text(req, st, st == 404 ? "no export here" : "bad path");
                 return;
         }
         if (!wd_user_allowed(req->exp, user)) {
                 if (!*user)
-                        auth_failed(req, 401, "this export needs a user");
+                        wd_auth_failed(req, 401, "this export needs a user");
                 else
                         req_respond_text(req, 403, "not allowed on this export");
                 return;
@@ -558,6 +527,10 @@ static void req_start(struct wd_req *req)
 {
         if (req->body_too_big) {
                 req_respond_text(req, 413, "request body too large");
+                return;
+        }
+        if (req->vpath) {
+                wd_root(req);
                 return;
         }
         if (req->on_end) {
@@ -614,7 +587,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         struct wd_server *srv = cls;
         struct wd_req *req = *con_cls;
 
-        wd_kick_soon(srv, conn);
         if (!req) {
                 if (srv->stopping)
                         return MHD_NO;
@@ -651,6 +623,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                 goto out;
         }
         req->in_headers = false;
+        if (req->queued) {
+                *upload_data_size = 0;  /* MHD owns the answer: nothing more to do */
+                return MHD_YES;
+        }
         if (*upload_data_size) {
                 if (req->resp) {
                         /* answered already: MHD only lets us queue it once the
@@ -692,6 +668,7 @@ out:
                 enum MHD_Result r = MHD_queue_response(conn, req->status, req->resp);
                 MHD_destroy_response(req->resp);
                 req->resp = NULL;
+                req->queued = true;
                 return r;
         }
         if (req->waiting && !req->suspended) {
@@ -729,6 +706,40 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
                         req->path ? req->path : "?", (int)toe);
         req_unref(req);
 }
+
+/* --- registry object ------------------------------------------------------------- */
+
+static void server_snapshot(void *userdata, json_t *details)
+{
+        struct wd_server *srv = userdata;
+        json_t *listen = json_array(), *exports = json_array();
+        size_t active = 0;
+
+        for (size_t i = 0; srv->conf.listen[i]; i++)
+                json_array_append_new(listen, json_string(srv->conf.listen[i]));
+        for (size_t i = 0; i < srv->conf.n_exports; i++) {
+                const struct wd_export *e = &srv->conf.exports[i];
+                json_array_append_new(exports, json_pack("{s:s, s:s, s:b}", "share", e->share,
+                                                         "path", *e->prefix ? e->prefix : "/",
+                                                         "read_only", e->read_only));
+        }
+        for (struct wd_req *r = srv->reqs; r; r = r->next)
+                active++;
+        wd_locks_expire(&srv->locks, wd_now_us());
+        json_object_set_new(details, "listen", listen);
+        json_object_set_new(details, "exports", exports);
+        json_object_set_new(details, "tls", json_boolean(srv->conf.tls_cert_file != NULL));
+        json_object_set_new(details, "connections",
+                            json_integer(srv->httpd ? httpd_connections(srv->httpd) : 0));
+        json_object_set_new(details, "active_requests", json_integer((json_int_t)active));
+        json_object_set_new(details, "requests", json_integer((json_int_t)srv->n_requests));
+        json_object_set_new(details, "locks", json_integer((json_int_t)srv->locks.n));
+}
+
+static const struct gwd_object_ops server_object_ops = {
+        .struct_size = sizeof(struct gwd_object_ops),
+        .snapshot = server_snapshot,
+};
 
 /* --- plugin lifecycle ----------------------------------------------------------- */
 
@@ -775,6 +786,7 @@ static int wd_start(void *state)
                 .tls_cert_file = srv->conf.tls_cert_file,
                 .tls_key_file = srv->conf.tls_key_file,
                 .connection_memory_limit = 128 * 1024,
+                .raw_urls = true,       /* decoded strictly in req_begin() */
                 .handler = access_handler,
                 .handler_cls = srv,
                 .completed = request_completed,
@@ -788,13 +800,16 @@ static int wd_start(void *state)
                         bad ? " on " : "", bad ? bad : "", strerror(-r));
                 return r;
         }
-        r = sd_event_add_post(srv->api->event(srv->ctx), &srv->pump_src, pump, srv);
-        if (r < 0) {
-                gwd_log(srv->api, srv->ctx, GWD_LOG_ERR, "cannot add an event source: %s",
-                        strerror(-r));
-                httpd_free(srv->httpd);
-                srv->httpd = NULL;
-                return r;
+        {
+                char id[GWD_ID_MAX];
+                snprintf(id, sizeof(id), "%s.http", srv->api->instance_name(srv->ctx));
+                /* "good": the admin API's health counts anything else as
+                 * degraded */
+                r = srv->api->object_new(srv->ctx, "server", id, NULL, "good", NULL,
+                                         &server_object_ops, srv, &srv->obj);
+                if (r < 0)      /* the admin view is a convenience: serve anyway */
+                        gwd_log(srv->api, srv->ctx, GWD_LOG_WARNING,
+                                "cannot publish the server object: %s", strerror(-r));
         }
         for (size_t i = 0; i < httpd_n_listeners(srv->httpd); i++)
                 gwd_log(srv->api, srv->ctx, GWD_LOG_INFO, "listening on %s (port %d)%s",
@@ -812,8 +827,6 @@ static void wd_stop(void *state)
         struct wd_server *srv = state;
 
         srv->stopping = true;
-        srv->n_daemons = 0;
-        srv->pump_src = sd_event_source_disable_unref(srv->pump_src);
         /* MHD cannot stop with suspended connections: resume them; their
          * chains find mhd_done set when they complete. */
         for (struct wd_req *req = srv->reqs; req; req = req->next)
@@ -823,6 +836,8 @@ static void wd_stop(void *state)
                 }
         httpd_free(srv->httpd);
         srv->httpd = NULL;
+        srv->api->object_free(srv->obj);
+        srv->obj = NULL;
 }
 
 static void wd_destroy(void *state)

@@ -945,6 +945,12 @@ void wd_copy_move(struct wd_req *req)
         }
         free(upath);
         st = wd_resolve(req->srv, dec, &dexp, &dpath, &dslash);
+        if (st == 404 && (wd_root_is_virtual(req->srv, dec) ||
+                          wd_root_parent_virtual(req->srv, dec))) {
+                free(dec);
+                req_respond_text(req, 403, "the destination is above the exports");
+                return;
+        }
         free(dec);
         if (st) {
                 req_respond_text(req, st == 404 ? 502 : st, st == 404

@@ -51,7 +51,6 @@
 #define WD_LOCK_TIMEOUT_DEFAULT 3600u
 #define WD_LOCK_TIMEOUT_MAX 86400u
 #define WD_RETRY_AFTER "5"
-#define WD_DAEMONS_MAX 16
 #define WD_DRAIN_MAX (16u << 20)  /* body read and dropped after an early answer */
 
 /* --- configuration (wd-conf.c) ------------------------------------------- */
@@ -96,9 +95,7 @@ struct wd_server {
         struct wd_req *reqs;            /* live requests */
         unsigned refs;
         bool stopping, destroyed;
-        struct MHD_Daemon *daemons[WD_DAEMONS_MAX];    /* see wd_kick_soon() */
-        size_t n_daemons;
-        sd_event_source *pump_src;
+        struct gwd_object *obj;         /* "server" object in the registry */
         uint64_t n_requests;
 };
 
@@ -118,12 +115,14 @@ struct wd_req {
         bool mhd_done;          /* MHD completed the request */
         bool suspended, waiting, started;
         bool in_headers;        /* suspended in the first call, see the handler */
+        bool queued;            /* the response went to MHD */
         enum wd_method method;
         const struct wd_export *exp;
         struct gwd_share *share;
         const struct gwd_backend_ops *ops;
         void *sh;               /* first argument of every op */
         char *path;             /* share path */
+        char *vpath;            /* or: a collection above the exports (wd-root.c) */
         bool slash;             /* URL ended with '/' */
         const char *user;       /* "" when anonymous */
         struct wd_if *ifh;      /* parsed If header, NULL when absent */
@@ -147,10 +146,6 @@ struct wd_req {
         wd_step_fn on_end;      /* body complete */
         wd_step_fn on_abort;    /* MHD ended the request before we answered */
 };
-
-/* Note the MHD daemon a connection belongs to, for the pump (see
- * wd-server.c). */
-void wd_kick_soon(struct wd_server *srv, struct MHD_Connection *conn);
 
 const char *req_header(struct wd_req *req, const char *name);
 void req_ref(struct wd_req *req);
@@ -177,6 +172,9 @@ unsigned wd_resolve(struct wd_server *srv, const char *url, const struct wd_expo
 /* Is user allowed on exp? */
 bool wd_user_allowed(const struct wd_export *exp, const char *user);
 
+/* 401 with the WWW-Authenticate challenges, or another status, with msg. */
+void wd_auth_failed(struct wd_req *req, unsigned status, const char *msg);
+
 /* A completion for operations whose result does not matter (close after
  * an error). */
 void wd_ignore_done(void *cbdata, const struct gwd_result *res);
@@ -188,6 +186,33 @@ uint64_t wd_now_us(void);
  * If header and the lock table; answers 412/423 and returns false when the
  * request must stop. */
 bool wd_locks_ok(struct wd_req *req, const char *share, const char *path, unsigned what);
+
+/* --- collections above the exports (wd-root.c) ------------------------------ */
+
+/* "/" (unless an export is mounted there) and every other path above an
+ * export prefix ("/dav" for "/dav/demo") is a read-only collection listing
+ * the exports below it that the user may use. */
+struct wd_vent {
+        char *href;                     /* percent-encoded, ends with '/' */
+        char *name;                     /* last component; "" for "/" */
+        const struct wd_export *exp;    /* the export mounted here, or NULL */
+};
+
+/* True when the decoded URL path `url` is such a collection for this server
+ * (whoever asks). */
+bool wd_root_is_virtual(struct wd_server *srv, const char *url);
+/* True when `url` (in no export) is a member of such a collection: nothing
+ * can be created there. */
+bool wd_root_parent_virtual(struct wd_server *srv, const char *url);
+/* Called with the headers when `url` matched no export: false when it is
+ * not above one either (the caller answers 404); otherwise the request is
+ * taken (answered now, or req->vpath set for wd_root()). */
+bool wd_root_begin(struct wd_req *req, const char *url);
+/* GET, HEAD and PROPFIND on req->vpath, once the body is in. */
+void wd_root(struct wd_req *req);
+/* wd-props.c: the Multi-Status for a virtual collection: v[0] is the
+ * collection itself, v[1..n-1] its members (sent with Depth: 1). */
+void wd_propfind_virtual(struct wd_req *req, const struct wd_vent *v, size_t n);
 
 /* --- methods --------------------------------------------------------------- */
 

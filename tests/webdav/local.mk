@@ -1,5 +1,6 @@
 # tests/webdav: Check suites for the pure parts of plugins/webdav and the
-# curl/cadaver integration test against the mem backend.
+# curl/cadaver integration tests against the mem backend and (as root) the
+# smb backend on the loopback Samba fixture.
 TEST_WD_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_WD_LIBS = libgwdwebdav.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 
@@ -10,5 +11,6 @@ tests_webdav_test_wd_parse_LDADD = $(TEST_WD_LIBS)
 tests_webdav_test_wd_state_SOURCES = tests/webdav/test-wd-state.c
 tests_webdav_test_wd_state_CFLAGS = $(TEST_WD_CFLAGS)
 tests_webdav_test_wd_state_LDADD = $(TEST_WD_LIBS)
-TESTS += tests/webdav/test-wd-parse tests/webdav/test-wd-state tests/webdav/test-webdav.sh
-EXTRA_DIST += tests/webdav/test-webdav.sh
+TESTS += tests/webdav/test-wd-parse tests/webdav/test-wd-state tests/webdav/test-webdav.sh \
+	tests/webdav/test-webdav-smb.sh
+EXTRA_DIST += tests/webdav/test-webdav.sh tests/webdav/test-webdav-smb.sh

@@ -69,6 +69,32 @@ static int check_path(const char *p)
         return 0;
 }
 
+START_TEST(above_prefix)
+{
+        const char *name = NULL;
+
+        ck_assert_uint_eq(wd_above_prefix("/", "/dav/demo", &name), 3);
+        ck_assert(strncmp(name, "dav", 3) == 0);
+        ck_assert_uint_eq(wd_above_prefix("/dav", "/dav/demo", &name), 4);
+        ck_assert_str_eq(name, "demo");
+        ck_assert_uint_eq(wd_above_prefix("/dav/", "/dav/demo", &name), 4);
+        ck_assert_uint_eq(wd_above_prefix("/", "/ro", &name), 2);
+        ck_assert_str_eq(name, "ro");
+        /* the export itself, below it, beside it: not above */
+        ck_assert_uint_eq(wd_above_prefix("/dav/demo", "/dav/demo", &name), 0);
+        ck_assert_uint_eq(wd_above_prefix("/dav/demo/x", "/dav/demo", &name), 0);
+        ck_assert_uint_eq(wd_above_prefix("/da", "/dav/demo", &name), 0);
+        ck_assert_uint_eq(wd_above_prefix("/davx", "/dav/demo", &name), 0);
+        /* only one trailing slash; no relative paths; a root export has
+         * nothing above it */
+        ck_assert_uint_eq(wd_above_prefix("/dav//", "/dav/demo", &name), 0);
+        ck_assert_uint_eq(wd_above_prefix("//", "/dav/demo", &name), 0);
+        ck_assert_uint_eq(wd_above_prefix("", "/dav/demo", &name), 0);
+        ck_assert_uint_eq(wd_above_prefix("dav", "/dav/demo", &name), 0);
+        ck_assert_uint_eq(wd_above_prefix("/", "", &name), 0);
+}
+END_TEST
+
 START_TEST(share_path)
 {
         char *rel = NULL;
@@ -415,6 +441,7 @@ static Suite *suite(void)
         tcase_add_test(t, url_decode_ok);
         tcase_add_test(t, url_decode_bad);
         tcase_add_test(t, prefix_match);
+        tcase_add_test(t, above_prefix);
         tcase_add_test(t, share_path);
         tcase_add_test(t, uri_path);
         tcase_add_test(t, href_encoding);
