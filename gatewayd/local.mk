@@ -6,6 +6,7 @@ libgwdcore_la_SOURCES = \
 	gatewayd/daemon.c gatewayd/daemon.h \
 	gatewayd/defer.c gatewayd/defer.h \
 	gatewayd/host.c gatewayd/host.h \
+	gatewayd/json-escape.h \
 	gatewayd/loader.c gatewayd/loader.h \
 	gatewayd/log.c gatewayd/log.h \
 	gatewayd/objects.c gatewayd/objects.h \

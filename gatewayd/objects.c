@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gatewayd/json-escape.h"
 #include "objects.h"
 
 struct history_entry {
@@ -449,37 +450,14 @@ static int tb_dump_cb(const char *buffer, size_t size, void *data)
 /* A string escaped as json_dumps() escapes it without flags, so that both
  * forms of object_to_json give the same bytes.  Every string written here
  * is valid UTF-8: tokens are ASCII, free text went through copy_text(). */
+static void tb_put(void *ctx, const char *s, size_t n)
+{
+        tb_add(ctx, s, n);
+}
+
 static void tb_string(struct tbuf *b, const char *s)
 {
-        const char *run = s;
-
-        tb_lit(b, "\"");
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                const char *e;
-                char u[8];
-
-                switch (c) {
-                case '"': e = "\\\""; break;
-                case '\\': e = "\\\\"; break;
-                case '\b': e = "\\b"; break;
-                case '\f': e = "\\f"; break;
-                case '\n': e = "\\n"; break;
-                case '\r': e = "\\r"; break;
-                case '\t': e = "\\t"; break;
-                default:
-                        if (c >= 0x20)
-                                continue;
-                        snprintf(u, sizeof(u), "\\u%04X", (unsigned)c);
-                        e = u;
-                        break;
-                }
-                tb_add(b, run, (size_t)(s - run));
-                tb_add(b, e, strlen(e));
-                run = s + 1;
-        }
-        tb_add(b, run, (size_t)(s - run));
-        tb_lit(b, "\"");
+        gwd_json_escape(s, tb_put, b);
 }
 
 static void tb_time(struct tbuf *b, uint64_t usec)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gatewayd/json-escape.h"
 #include "plugins/api/format.h"
 
 static int sbuf_grow(struct sbuf *b, size_t extra)
@@ -61,37 +62,14 @@ void sbuf_reserve(struct sbuf *b, size_t n)
         sbuf_grow(b, n);
 }
 
+static void sbuf_put(void *ctx, const char *s, size_t n)
+{
+        sbuf_append(ctx, s, n);
+}
+
 void sbuf_json_string(struct sbuf *b, const char *s)
 {
-        const char *run = s;
-
-        sbuf_append(b, "\"", 1);
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                char u[8];
-                const char *e;
-
-                switch (c) {
-                case '"': e = "\\\""; break;
-                case '\\': e = "\\\\"; break;
-                case '\b': e = "\\b"; break;
-                case '\f': e = "\\f"; break;
-                case '\n': e = "\\n"; break;
-                case '\r': e = "\\r"; break;
-                case '\t': e = "\\t"; break;
-                default:
-                        if (c >= 0x20)
-                                continue;
-                        snprintf(u, sizeof(u), "\\u%04X", (unsigned)c);
-                        e = u;
-                        break;
-                }
-                sbuf_append(b, run, (size_t)(s - run));
-                sbuf_append(b, e, strlen(e));
-                run = s + 1;
-        }
-        sbuf_append(b, run, (size_t)(s - run));
-        sbuf_append(b, "\"", 1);
+        gwd_json_escape(s, sbuf_put, b);
 }
 
 void sbuf_free(struct sbuf *b)

@@ -658,6 +658,21 @@ int smb_req_finish(struct smb_req *r, const struct wire_wr *w)
         return 0;
 }
 
+int smb_req_send(struct smb_req *r, const struct wire_wr *w, int encoded, size_t charge_len,
+                 smb_req_done_fn done, void *userdata)
+{
+        int ret = encoded < 0 ? encoded : smb_req_finish(r, w);
+
+        if (ret < 0) {
+                smb_req_free(r);
+                return ret;
+        }
+        smb_req_set_charge(r, charge_len);
+        r->done = done;
+        r->userdata = userdata;
+        return smb_req_submit(r);
+}
+
 void smb_req_set_charge(struct smb_req *r, size_t len)
 {
         struct smb_conn *c = r->conn;

@@ -227,6 +227,12 @@ int smb_req_finish(struct smb_req *req, const struct wire_wr *w);
 void smb_req_set_charge(struct smb_req *req, size_t payload_or_resp_len);
 /* 0: done() will run later; <0: not queued, req freed, done() never runs. */
 int smb_req_submit(struct smb_req *req);
+/* The usual tail: finish the body written by `w` (unless the encoder
+ * already failed with `encoded` < 0), charge credits for `charge_len`,
+ * set done/userdata and submit.  Same contract as smb_req_submit: on
+ * failure req is freed and done() never runs. */
+int smb_req_send(struct smb_req *req, const struct wire_wr *w, int encoded, size_t charge_len,
+                 smb_req_done_fn done, void *userdata);
 void smb_req_free(struct smb_req *req);
 /* The message as sent (header + body), for the pre-auth hash. */
 static inline const uint8_t *smb_req_msg(const struct smb_req *req)

@@ -160,9 +160,12 @@ static void op_reset(struct fop *op)
         memset(&op->st, 0, sizeof(op->st));
 }
 
-static int submit(struct fop *op, struct smb_req *r)
+/* smb_req_send(), remembering that something of the operation went on
+ * the wire (it decides whether a retry is safe). */
+static int submit(struct fop *op, struct smb_req *r, const struct wire_wr *w, int encoded,
+                  size_t charge_len, smb_req_done_fn done)
 {
-        int ret = smb_req_submit(r);
+        int ret = smb_req_send(r, w, encoded, charge_len, done, op);
         if (ret == 0)
                 op->submitted = true;
         return ret;
@@ -527,16 +530,7 @@ static int send_create(struct fop *op, uint32_t access, uint32_t disposition, ui
         };
         w = smb_req_body(r);
         ret = smb2_create_req_encode(&w, &q);
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
-        if (ret < 0) {
-                smb_req_free(r);
-                return ret;
-        }
-        smb_req_set_charge(r, 0);
-        r->done = create_done;
-        r->userdata = op;
-        return submit(op, r);
+        return submit(op, r, &w, ret, 0, create_done);
 }
 
 static void close_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
@@ -561,16 +555,7 @@ static int send_close(struct fop *op, const struct smb2_file_id *fid)
                 return -ENOMEM;
         w = smb_req_body(r);
         ret = smb2_close_req_encode(&w, &q);
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
-        if (ret < 0) {
-                smb_req_free(r);
-                return ret;
-        }
-        smb_req_set_charge(r, 0);
-        r->done = close_done;
-        r->userdata = op;
-        return submit(op, r);
+        return submit(op, r, &w, ret, 0, close_done);
 }
 
 static void path_close(struct fop *op)
@@ -628,16 +613,7 @@ static int send_setinfo(struct fop *op, const struct smb2_file_id *fid, int kind
                 break;
         }
         }
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
-        if (ret < 0) {
-                smb_req_free(r);
-                return ret;
-        }
-        smb_req_set_charge(r, 0);
-        r->done = setinfo_done;
-        r->userdata = op;
-        return submit(op, r);
+        return submit(op, r, &w, ret, 0, setinfo_done);
 }
 
 /* --- readdir ------------------------------------------------------------------- */
@@ -743,17 +719,7 @@ static void send_query_dir(struct fop *op)
         };
         w = smb_req_body(r);
         ret = smb2_query_directory_req_encode(&w, &q);
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
-        if (ret < 0) {
-                smb_req_free(r);
-                op->error = ret;
-                return path_close(op);
-        }
-        smb_req_set_charge(r, outlen);
-        r->done = query_dir_done;
-        r->userdata = op;
-        ret = submit(op, r);
+        ret = submit(op, r, &w, ret, outlen, query_dir_done);
         if (ret < 0) {
                 op->error = ret;
                 path_close(op);
@@ -931,20 +897,11 @@ static int send_io(struct fop *op, uint64_t coff, size_t clen)
                 r->payload = op->cbuf + (coff - op->off);
                 r->payload_len = clen;
         }
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
-        if (ret < 0) {
-                smb_req_free(r);
-                return ret;
-        }
-        smb_req_set_charge(r, clen);
         r->arg0 = coff;
         r->arg1 = clen;
-        r->done = io_done;
-        r->userdata = op;
         if (op->retries && op->kind == OP_WRITE && op->t->ses->conn->dialect >= SMB2_DIALECT_300)
                 smb2_hdr_set_flags(r->buf + 4, SMB2_FLAGS_REPLAY_OPERATION);
-        ret = submit(op, r);
+        ret = submit(op, r, &w, ret, clen, io_done);
         if (ret == 0)
                 op->inflight++;
         return ret;
@@ -1062,16 +1019,8 @@ static void start_handle(struct fop *op)
                 finish(op, ret);
         return;
 send:
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
-        if (ret < 0) {
-                smb_req_free(r);
-                return finish(op, ret);
-        }
-        smb_req_set_charge(r, op->kind == OP_FSTAT ? 4096 : 0);
-        r->done = op->kind == OP_FSTAT ? fstat_done : flush_done;
-        r->userdata = op;
-        ret = submit(op, r);
+        ret = submit(op, r, &w, ret, op->kind == OP_FSTAT ? 4096 : 0,
+                     op->kind == OP_FSTAT ? fstat_done : flush_done);
         if (ret < 0)
                 finish(op, ret);
 }

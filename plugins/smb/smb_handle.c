@@ -174,17 +174,7 @@ static int send_reopen(struct gwd_file *f, bool by_path)
         };
         w = smb_req_body(r);
         ret = smb2_create_req_encode(&w, &q);
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
-        if (ret < 0) {
-                smb_req_free(r);
-                free(ro);
-                return ret;
-        }
-        smb_req_set_charge(r, 0);
-        r->done = reopen_done;
-        r->userdata = ro;
-        ret = smb_req_submit(r);
+        ret = smb_req_send(r, &w, ret, 0, reopen_done, ro);
         if (ret < 0) {
                 free(ro);
                 return ret;

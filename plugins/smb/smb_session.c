@@ -288,18 +288,13 @@ static int send_setup(struct smb_session *ses, const uint8_t *token, size_t toke
         };
         w = smb_req_body(r);
         ret = smb2_session_setup_req_encode(&w, &q);
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
         if (ret < 0) {
                 smb_req_free(r);
                 return ret;
         }
         r->no_verify = true;
-        smb_req_set_charge(r, 0);
-        r->done = setup_done;
-        r->userdata = ses;
         ses->legs++;
-        return smb_req_submit(r);
+        return smb_req_send(r, &w, 0, 0, setup_done, ses);
 }
 
 static int start_setup(struct smb_session *ses)

@@ -80,11 +80,8 @@ static void set_error(struct smb_tcon *t, int error, uint32_t status, const char
 /* Handles die with their tree.  Nothing is sent: each handle belongs to
  * the tree generation it was opened in (gwd_file.tree_gen) and is reopened
  * on its next use (smb_handle.c); the open-handle list stays so that
- * close() still finds them. */
-static unsigned invalidate_files(struct smb_tcon *t)
-{
-        return t->n_files;
-}
+ * close() still finds them.  The in_files_invalidate claim therefore only
+ * records how many handles will need a reopen. */
 
 static void tcon_fail(struct smb_tcon *t, enum smb_tcon_state to, int error, uint32_t status,
                       const char *what)
@@ -155,21 +152,12 @@ static int send_tcon(struct smb_tcon *t)
         struct smb2_tree_connect_req q = { .path = path, .path_len = path_len };
         struct wire_wr w = smb_req_body(r);
         ret = smb2_tree_connect_req_encode(&w, &q);
-        if (ret == 0)
-                ret = smb_req_finish(r, &w);
         free(path);
-        if (ret < 0) {
-                smb_req_free(r);
-                return ret;
-        }
         /* 3.1.1 signs every TREE_CONNECT of a non-guest session (3.2.4.1.1). */
         if (ses->conn->dialect == SMB2_DIALECT_311 &&
             !(ses->session_flags & (SMB2_SESSION_FLAG_IS_GUEST | SMB2_SESSION_FLAG_IS_NULL)))
                 r->sign = true;
-        smb_req_set_charge(r, 0);
-        r->done = tcon_done;
-        r->userdata = t;
-        return smb_req_submit(r);
+        return smb_req_send(r, &w, ret, 0, tcon_done, t);
 }
 
 static void on_ses_ready(struct smb_waiter *w, int error)
@@ -210,7 +198,7 @@ int smb_tcon_ensure(struct smb_tcon *t, struct smb_waiter *w)
                 {
                         char cause[80];
                         snprintf(cause, sizeof(cause), "%u open handle%s to reopen",
-                                 invalidate_files(t), t->n_files == 1 ? "" : "s");
+                                 t->n_files, t->n_files == 1 ? "" : "s");
                         smb_tcon_transition(&t->sm, SMB_TCON_NEED_TCON, cause);
                 }
                 break;

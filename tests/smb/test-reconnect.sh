@@ -130,7 +130,7 @@ print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$@"
 }
 state() { api "$API/$1s/$2" | jget - 'j["state"]'; }
 detail() { api "$API/$1s/$2" | jget - "j['details']$3"; }
-# Every channel, session and tcon good (the webdav server object is "serving").
+# Every channel, session and tcon good (other kinds, e.g. the webdav server, do not count).
 all_good() {
         [ "$(api "$API/health" | jget - 'all(set(j["kinds"].get(k, {"x": 1})) == {"good"} for k in ("channel", "session", "tcon"))')" = true ]
 }
