@@ -39,10 +39,23 @@ bool smb_handle_current(const struct gwd_file *f)
         return !f->lost && f->tcon && f->tree_gen == f->tcon->tcons;
 }
 
+struct reopen {
+        struct gwd_file *f;             /* NULL once the handle is freed */
+        bool by_path;
+        struct smb_handle_req req;
+};
+
 void smb_handle_free(struct gwd_file *f)
 {
         if (!f)
                 return;
+        /* Closed while its reopen is on the wire: the response must not
+         * find the handle, and operations still waiting for the reopen end
+         * now (they would otherwise run on freed memory). */
+        if (f->reopen_rq)
+                ((struct reopen *)f->reopen_rq)->f = NULL;
+        if (f->reopen_wait.next)
+                smb_waitq_wake(&f->reopen_wait, -EBADF);
         free(f->name16);
         free(f->path);
         free(f);
@@ -50,13 +63,29 @@ void smb_handle_free(struct gwd_file *f)
 
 /* --- reopen ---------------------------------------------------------------------- */
 
-struct reopen {
-        struct gwd_file *f;
-        bool by_path;
-        struct smb_handle_req req;
-};
-
 static int send_reopen(struct gwd_file *f, bool by_path);
+
+static void orphan_closed(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
+                          size_t len)
+{
+        (void)r, (void)error, (void)status, (void)msg, (void)len;
+}
+
+/* Fire and forget: nobody waits for this CLOSE, a failure only leaves the
+ * open to the server's cleanup of the tree or session. */
+static void close_orphan(const struct smb_req *create, const struct smb2_file_id *fid)
+{
+        struct smb_req *r = smb_req_new(create->conn, create->ses, SMB2_CLOSE, 32);
+        struct smb2_close_req q = { .file_id = *fid };
+        struct wire_wr w;
+
+        if (!r)
+                return;
+        r->tree_id = create->tree_id;
+        r->encrypt = create->encrypt;
+        w = smb_req_body(r);
+        (void)smb_req_send(r, &w, smb2_close_req_encode(&w, &q), 0, orphan_closed, NULL);
+}
 
 static void reopen_end(struct gwd_file *f, int error)
 {
@@ -86,10 +115,15 @@ static void reopen_done(struct smb_req *r, int error, uint32_t status, const uin
         int ret;
 
         if (!f) {
-                /* The handle was freed meanwhile: close what we got back. */
+                /* The handle was closed meanwhile: close what the server
+                 * opened again for it, on the same tree. */
+                if (error == 0 && status == STATUS_SUCCESS &&
+                    smb2_create_rsp_decode(msg, len, &rsp) == 0)
+                        close_orphan(r, &rsp.file_id);
                 free(ro);
                 return;
         }
+        f->reopen_rq = NULL;
         f->busy--;
         if (error < 0) {
                 free(ro);
@@ -180,6 +214,7 @@ static int send_reopen(struct gwd_file *f, bool by_path)
                 return ret;
         }
         f->busy++;
+        f->reopen_rq = ro;
         return 0;
 }
 

@@ -25,6 +25,7 @@ struct gwd_file {
         bool durable;                   /* durable v2 granted for the current open */
         bool replayable;                /* the last reopen kept the server's open */
         bool reopening;                 /* claim: a reopen CREATE is in flight */
+        void *reopen_rq;                /* that CREATE's context (smb_handle.c) */
         uint64_t tree_gen;              /* tcon->tcons when opened or reopened */
         uint64_t reopens;
         unsigned busy;                  /* operations in flight */
