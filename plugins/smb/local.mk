@@ -8,7 +8,9 @@ EXTRA_DIST += plugins/smb/wire.h
 libgwdsmb_la_SOURCES += \
 	plugins/smb/smb_state.c plugins/smb/smb_state.h \
 	plugins/smb/smb_conn.c plugins/smb/smb_conn.h \
+	plugins/smb/smb_auth.c plugins/smb/smb_auth.h \
 	plugins/smb/smb_session.c plugins/smb/smb_session.h \
+	plugins/smb/smb_bind.c \
 	plugins/smb/smb_tcon.c plugins/smb/smb_tcon.h \
 	plugins/smb/smb_fileops.c plugins/smb/smb_fileops.h \
 	plugins/smb/smb_handle.c plugins/smb/smb_handle.h \

@@ -91,8 +91,8 @@ static int ses_action(void *ud, const char *name, const json_t *args, const char
         else
                 return -EOPNOTSUPP;
         smb_session_mark_reconnect(ses, cause);
-        if (ses->conn->srv)
-                smb_recover_now(ses->conn->srv);
+        if (ses->userdata)
+                smb_recover_now(ses->userdata);
         return 0;
 }
 
@@ -159,6 +159,25 @@ int smb_server_create(struct smb_server *srv, const struct gwd_api *api, struct 
                            srv->ses);
         if (r < 0)
                 goto fail;
+        srv->ses->on_bind_result = smb_recover_bind_result;
+        srv->ses->userdata = srv;
+        srv->conns[0] = srv->conn;
+        srv->n_conns = 1;
+        /* Further channels of the session (multichannel): "<server>.c1"... */
+        for (unsigned i = 1; i < srv->conf.channels && i < SMB_MAX_CHANNELS; i++) {
+                struct smb_conn *c;
+                snprintf(id, sizeof(id), "%s.%s.c%u", inst, srv->conf.name, i);
+                r = smb_conn_new(api, ctx, &srv->conf, id, &c);
+                if (r < 0)
+                        goto fail;
+                c->srv = srv;
+                srv->conns[srv->n_conns++] = c;
+                r = smb_sm_publish(&c->sm, id, NULL, chan_actions, &chan_ops, c);
+                if (r == 0)
+                        r = smb_session_add_channel(srv->ses, c);
+                if (r < 0)
+                        goto fail;
+        }
         return 0;
 fail:
         smb_server_destroy(srv);
@@ -197,8 +216,10 @@ void smb_server_destroy(struct smb_server *srv)
                 return;
         srv->stopping = true;
         smb_recover_stop(srv);
-        if (srv->conn)
-                smb_conn_cancel_all(srv->conn, -ECANCELED);
+        if (srv->n_conns == 0 && srv->conn)
+                srv->conns[srv->n_conns++] = srv->conn;
+        for (unsigned i = 0; i < srv->n_conns; i++)
+                smb_conn_cancel_all(srv->conns[i], -ECANCELED);
         if (srv->ses) {
                 while (srv->ses->tcons) {
                         struct smb_tcon *t = srv->ses->tcons;
@@ -208,7 +229,9 @@ void smb_server_destroy(struct smb_server *srv)
                 smb_session_free(srv->ses);
                 srv->ses = NULL;
         }
-        smb_conn_free(srv->conn);
+        for (unsigned i = 0; i < srv->n_conns; i++)
+                smb_conn_free(srv->conns[i]);
+        srv->n_conns = 0;
         srv->conn = NULL;
 }
 

@@ -5,7 +5,8 @@
  * snapshot hooks and "reconnect" actions.  Shared by the plugin and the
  * gwd-smb CLI.
  *
- * Object ids: channel "<instance>.<server>", session
+ * Object ids: channel "<instance>.<server>" (and "<instance>.<server>.c1"
+ * ... for the further channels of a multichannel session), session
  * "<instance>.<server>.s1", tcon "<instance>.<gateway share>".
  *
  * Actions: every object offers "reconnect" (channel: drop the socket and
@@ -27,7 +28,9 @@ struct smb_server {
         const struct gwd_api *api;
         struct gwd_ctx *ctx;
         struct smb_server_conf conf;
-        struct smb_conn *conn;
+        struct smb_conn *conn;          /* conns[0]: the session is set up on it */
+        struct smb_conn *conns[SMB_MAX_CHANNELS];
+        unsigned n_conns;               /* conf.channels once created */
         struct smb_session *ses;
         bool stopping;
         struct smb_retry retry;         /* channel + session (smb_recover.c) */

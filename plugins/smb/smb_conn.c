@@ -72,6 +72,7 @@ void smb_server_conf_defaults(struct smb_server_conf *c)
         c->backoff.refused_max_ms = 100;
         c->durable_handles = true;
         c->io_depth = 4;
+        c->channels = 1;
 }
 
 void smb_server_conf_clear(struct smb_server_conf *c)
@@ -236,6 +237,8 @@ void smb_conn_snapshot(struct smb_conn *c, json_t *d)
         json_object_set_new(d, "port", json_integer(c->conf->port));
         json_object_set_new(d, "peer", json_string(c->peer));
         json_object_set_new(d, "local_port", json_integer(c->fd >= 0 ? c->local_port : 0));
+        json_object_set_new(d, "channel_index", json_integer(c->index));
+        json_object_set_new(d, "bound", json_boolean(c->bound));
         json_object_set_new(d, "dialect", json_string(smb_dialect_name(c->dialect)));
         json_object_set_new(d, "signing_algorithm",
                             json_string(c->dialect ? smb_sign_alg_name(c->sign_alg) : "none"));
@@ -387,17 +390,21 @@ void smb_conn_drop(struct smb_conn *c, int error, const char *cause)
         reset_transport_state(c);
         if (error < 0 && !c->freeing)
                 smb_conn_set_error(c, error, c->last_status, cause);
+        if (!smb_sm_is(&c->sm, SMB_CHAN_NEED_RECONNECT))
+                smb_chan_transition(&c->sm, SMB_CHAN_NEED_RECONNECT, cause);
+        if (c->ses)
+                smb_session_channel_lost(c->ses, c, cause);
+        c->bound = false;
+        smb_wipe(c->signing_key, sizeof(c->signing_key));
         /* A server that stopped answering may be one hung process: Samba
          * hands every new connection of a known ClientGuid to the process
          * already serving that client (multichannel), so the reconnect
          * would reach the hung process again.  A new ClientGuid reaches a
-         * fresh one (durable handles held by the hung one are lost). */
-        if (error == -ETIMEDOUT && smb_random(c->client_guid, sizeof(c->client_guid)) < 0)
-                memset(c->client_guid, 0, sizeof(c->client_guid));
-        if (!smb_sm_is(&c->sm, SMB_CHAN_NEED_RECONNECT))
-                smb_chan_transition(&c->sm, SMB_CHAN_NEED_RECONNECT, cause);
-        if (c->ses)
-                smb_session_channel_lost(c->ses, cause);
+         * fresh one (durable handles held by the hung one are lost).  Only
+         * once no channel is left: a secondary must bind with the same
+         * ClientGuid as the session's other channels. */
+        if (error == -ETIMEDOUT && (!c->ses || !smb_session_bound_channels(c->ses)))
+                smb_session_new_client_guid(c->ses, c);
         /* The engine schedules the recovery first, so that the requests
          * failed below find it pending and wait for it. */
         if (!c->freeing)
@@ -508,6 +515,17 @@ static uint16_t credit_request(struct smb_conn *c, uint16_t charge)
         return want > 65535 ? 65535 : (uint16_t)want;
 }
 
+/* MS-SMB2 3.2.4.1.1 / 3.2.5.1.3: SESSION_SETUP requests and the responses
+ * that do not end one are signed with Session.SigningKey, everything else
+ * with the key of the channel it travels on. */
+static const uint8_t *signing_key(const struct smb_conn *c, const struct smb_session *ses,
+                                  uint16_t command, bool final)
+{
+        if (command == SMB2_SESSION_SETUP && !final)
+                return ses->keys.signing;
+        return c->bound ? c->signing_key : ses->keys.signing;
+}
+
 /* Assign id and credits, sign or encrypt, queue for the socket. */
 static int dispatch(struct smb_conn *c, struct smb_req *r)
 {
@@ -542,7 +560,8 @@ static int dispatch(struct smb_conn *c, struct smb_req *r)
                 struct iovec iov[2] = { { hdr, msg_len }, { (void *)r->payload, r->payload_len } };
                 smb2_hdr_set_flags(hdr, flags | SMB2_FLAGS_SIGNED);
                 memset(hdr + SMB2_HDR_SIG_OFF, 0, SMB2_SIG_SIZE);
-                ret = smb_sign(c->sign_alg, ses->keys.signing, iov, r->payload_len ? 2 : 1,
+                ret = smb_sign(c->sign_alg, signing_key(c, ses, r->command, false), iov,
+                               r->payload_len ? 2 : 1,
                                hdr + SMB2_HDR_SIG_OFF);
                 if (ret < 0)
                         return ret;
@@ -825,7 +844,9 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
         if (!encrypted && ses && ses->keys_valid && !r->no_verify) {
                 if (h.flags & SMB2_FLAGS_SIGNED) {
                         struct iovec iov = { (void *)msg, len };
-                        if (smb_verify(c->sign_alg, ses->keys.signing, &iov, 1) < 0) {
+                        if (smb_verify(c->sign_alg,
+                                       signing_key(c, ses, r->command, h.status == 0), &iov,
+                                       1) < 0) {
                                 c->stats.bad_signatures++;
                                 req_unlink(c, r);
                                 smb_conn_set_error(c, -EBADMSG, h.status,
@@ -1253,7 +1274,10 @@ static int on_echo(sd_event_source *s, uint64_t usec, void *userdata)
         if (!smb_sm_is(&c->sm, SMB_CHAN_GOOD) || c->echo_outstanding ||
             now - c->last_rx_us + 50000u < interval)
                 return 0;
-        struct smb_req *r = smb_req_new(c, c->ses && c->ses->keys_valid ? c->ses : NULL,
+        /* Under the session only where it is bound (a channel waiting to
+         * bind does not know it yet). */
+        struct smb_req *r = smb_req_new(c, c->ses && c->ses->keys_valid && c->bound ? c->ses
+                                                                                  : NULL,
                                         SMB2_ECHO, 8);
         if (!r)
                 return 0;

@@ -69,6 +69,7 @@ struct smb_server_conf {
         bool durable_handles;           /* ask for durable v2 opens (smb_handle.h) */
         uint32_t max_io;                /* cap on MaxRead/MaxWrite, 0 = server's */
         unsigned io_depth;              /* requests in flight per transfer */
+        unsigned channels;              /* connections per session (multichannel), 1..16 */
 };
 
 void smb_server_conf_defaults(struct smb_server_conf *c);
@@ -132,6 +133,11 @@ struct smb_conn {
         struct smb_sm sm;               /* channel state */
         char *id;                       /* registry id */
         struct smb_session *ses;        /* the session on this channel */
+        unsigned index;                 /* in the session's channel list */
+        /* Bound to the session (3.x: Channel.SigningKey below is valid):
+         * only bound channels carry requests other than SESSION_SETUP. */
+        bool bound;
+        uint8_t signing_key[16];        /* Channel.SigningKey */
 
         int fd;
         sd_event_source *io;

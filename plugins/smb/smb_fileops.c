@@ -700,7 +700,7 @@ static void query_dir_done(struct smb_req *r, int error, uint32_t status, const 
 static void send_query_dir(struct fop *op)
 {
         static const uint8_t star[2] = { '*', 0 };
-        struct smb_conn *c = op->t->ses->conn;
+        struct smb_conn *c = smb_session_pick(op->t->ses);
         uint32_t outlen = c->max_trans < DIR_BUF_LEN ? c->max_trans : DIR_BUF_LEN;
         struct smb_req *r = smb_tcon_req_new(op->t, SMB2_QUERY_DIRECTORY, 64);
         struct wire_wr w;
@@ -899,7 +899,7 @@ static int send_io(struct fop *op, uint64_t coff, size_t clen)
         }
         r->arg0 = coff;
         r->arg1 = clen;
-        if (op->retries && op->kind == OP_WRITE && op->t->ses->conn->dialect >= SMB2_DIALECT_300)
+        if (op->retries && op->kind == OP_WRITE && op->t->ses->dialect >= SMB2_DIALECT_300)
                 smb2_hdr_set_flags(r->buf + 4, SMB2_FLAGS_REPLAY_OPERATION);
         ret = submit(op, r, &w, ret, clen, io_done);
         if (ret == 0)
@@ -909,7 +909,7 @@ static int send_io(struct fop *op, uint64_t coff, size_t clen)
 
 static void io_pump(struct fop *op)
 {
-        struct smb_conn *c = op->t->ses->conn;
+        struct smb_conn *c = smb_session_pick(op->t->ses);
         size_t chunk = op->kind == OP_READ ? c->max_read : c->max_write;
 
         while (!op->error && !op->short_seen && op->issued < op->len &&

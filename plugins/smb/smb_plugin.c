@@ -83,6 +83,7 @@ static const struct gwd_conf_key server_keys[] = {
         { "reconnect_delay_max_ms", GWD_CONF_INT, 0, 1, 600000, NULL },
         { "reconnect_delay_refused_max_ms", GWD_CONF_INT, 0, 1, 600000, NULL },
         { "durable_handles", GWD_CONF_BOOL, 0, 0, 0, NULL },
+        { "channels", GWD_CONF_INT, 0, 1, SMB_MAX_CHANNELS, NULL },
         { NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -172,6 +173,14 @@ static int check_server(const struct gwd_api *api, const json_t *s, const char *
                 problems++;
         }
         const char *dmin = str(s, "dialect_min"), *dmax = str(s, "dialect_max");
+        const json_t *chans = json_object_get(s, "channels");
+        if (dmax && json_is_integer(chans) && json_integer_value(chans) > 1 &&
+            smb_dialect_parse(dmax) < SMB2_DIALECT_300) {
+                snprintf(p, sizeof(p), "%s.channels", sub);
+                api->conf_error(errs, p, "multichannel needs SMB 3.0 or later (dialect_max is "
+                                         "\"%s\")", dmax);
+                problems++;
+        }
         if (dmin && dmax && smb_dialect_parse(dmin) > smb_dialect_parse(dmax)) {
                 snprintf(p, sizeof(p), "%s.dialect_min", sub);
                 api->conf_error(errs, p, "\"%s\" is above dialect_max \"%s\"", dmin, dmax);
@@ -346,6 +355,8 @@ static int parse_server(const struct gwd_api *api, const json_t *s, struct smb_s
                 c->backoff.min_ms = c->backoff.max_ms;
         if ((v = json_object_get(s, "durable_handles")))
                 c->durable_handles = json_is_true(v);
+        if ((v = json_object_get(s, "channels")))
+                c->channels = (unsigned)json_integer_value(v);
         c->allow_guest = json_is_true(json_object_get(s, "allow_guest"));
         r = api->secret_read(s, "password", &c->password);
         if (r == -ENOENT && c->allow_guest) {

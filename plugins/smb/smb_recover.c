@@ -94,7 +94,21 @@ static bool server_attempt_running(const struct smb_server *srv)
         for (const struct smb_tcon *t = srv->ses ? srv->ses->tcons : NULL; t; t = t->next)
                 if (t->bg_wait.queued)
                         return true;
+        for (unsigned i = 0; srv->ses && i < srv->ses->n_chans; i++)
+                if (srv->ses->binds[i].running)
+                        return true;
         return false;
+}
+
+/* One failed round counts once, however many tcons or channels it failed. */
+static void round_failed(struct smb_server *srv, int error, int conn_errno)
+{
+        if (srv->retry.failed_round != srv->retry.round) {
+                srv->retry.failed_round = srv->retry.round;
+                srv->retry.failures++;
+        }
+        srv->retry.last_error = conn_errno ? conn_errno : error;
+        schedule_server(srv);
 }
 
 /* The end of one tcon's part of an attempt. */
@@ -108,8 +122,7 @@ static void tcon_result(struct smb_tcon *t, int error)
                 return;
         if (error == 0) {
                 t->retry.failures = 0;
-                if (smb_sm_is(&srv->conn->sm, SMB_CHAN_GOOD) &&
-                    smb_sm_is(&srv->ses->sm, SMB_SES_GOOD))
+                if (smb_sm_is(&srv->ses->sm, SMB_SES_GOOD) && !srv->ses->chans_need_reconnect)
                         srv->retry.failures = 0;
                 return;
         }
@@ -120,13 +133,23 @@ static void tcon_result(struct smb_tcon *t, int error)
                 schedule_tcon(t);
                 return;
         }
-        /* One failed round counts once, however many tcons it failed. */
-        if (srv->retry.failed_round != srv->retry.round) {
-                srv->retry.failed_round = srv->retry.round;
-                srv->retry.failures++;
+        round_failed(srv, error, srv->conn->last_errno);
+}
+
+void smb_recover_bind_result(struct smb_session *ses, unsigned index, int error)
+{
+        struct smb_server *srv = ses->userdata;
+
+        if (!srv || srv->stopping || error == -ECANCELED || error == -ESHUTDOWN)
+                return;
+        if (error == 0) {
+                if (!ses->chans_need_reconnect)
+                        srv->retry.failures = 0;
+                return;
         }
-        srv->retry.last_error = srv->conn->last_errno ? srv->conn->last_errno : error;
-        schedule_server(srv);
+        if (error == -EOPNOTSUPP)
+                return;         /* the server cannot bind: nothing to retry */
+        round_failed(srv, error, ses->chans[index]->last_errno);
 }
 
 static void bg_done(struct smb_waiter *w, int error)
@@ -158,6 +181,10 @@ static void server_attempt(struct smb_server *srv)
         srv->retry.round++;
         for (struct smb_tcon *t = srv->ses->tcons; t; t = t->next)
                 tcon_attempt(t);
+        /* The session good on some channels: bind the others.  (A new
+         * session binds them itself once it is good.) */
+        if (smb_sm_is(&srv->ses->sm, SMB_SES_GOOD))
+                smb_session_bind_all(srv->ses);
 }
 
 static int on_server_retry(sd_event_source *s, uint64_t usec, void *ud)
@@ -177,19 +204,27 @@ static int on_tcon_retry(sd_event_source *s, uint64_t usec, void *ud)
         return 0;
 }
 
-static void schedule_server(struct smb_server *srv)
+/* Arm the server retry `delay` ms from now, or earlier than it is armed. */
+static void schedule_server_in(struct smb_server *srv, uint32_t delay)
 {
-        uint32_t delay;
         int r;
 
-        if (srv->stopping || srv->retry.at_us)
+        if (srv->stopping)
                 return;
-        delay = smb_backoff_delay_ms(&srv->conf.backoff, srv->retry.failures,
-                                     srv->retry.last_error);
+        if (srv->retry.at_us && srv->retry.at_us <= smb_now_us() + (uint64_t)delay * 1000u)
+                return;
         r = retry_arm(&srv->retry, srv->api->event(srv->ctx), delay, on_server_retry, srv);
         if (r < 0)
                 gwd_log(srv->api, srv->ctx, GWD_LOG_ERR,
                         "%s: cannot schedule a reconnect: %s", srv->conn->id, strerror(-r));
+}
+
+static void schedule_server(struct smb_server *srv)
+{
+        if (srv->retry.at_us)
+                return;
+        schedule_server_in(srv, smb_backoff_delay_ms(&srv->conf.backoff, srv->retry.failures,
+                                                     srv->retry.last_error));
 }
 
 static void schedule_tcon(struct smb_tcon *t)
@@ -211,10 +246,24 @@ static void schedule_tcon(struct smb_tcon *t)
 
 void smb_recover_kick(struct smb_server *srv, const char *why)
 {
-        if (!srv || srv->stopping || srv->retry.at_us || server_attempt_running(srv))
+        if (!srv || srv->stopping)
                 return;
-        schedule_server(srv);
-        if (srv->retry.at_us)
+        if (srv->ses && smb_sm_is(&srv->ses->sm, SMB_SES_GOOD) && srv->retry.failures == 0) {
+                /* Only some channels lost, the others carry the session:
+                 * nothing waits for the rebind, so it waits a little for
+                 * the others to report their own loss if the whole path
+                 * died (a binding to a session about to go would be
+                 * wasted: one NEGOTIATE and SESSION_SETUP per channel). */
+                if (!srv->retry.at_us)
+                        schedule_server_in(srv, srv->conf.backoff.min_ms);
+                return;
+        }
+        if (server_attempt_running(srv) && !srv->retry.at_us)
+                return;
+        uint64_t before = srv->retry.at_us;
+        schedule_server_in(srv, smb_backoff_delay_ms(&srv->conf.backoff, srv->retry.failures,
+                                                     srv->retry.last_error));
+        if (srv->retry.at_us != before)
                 gwd_log(srv->api, srv->ctx, GWD_LOG_INFO, "%s: reconnecting in %u ms (%s)",
                         srv->conn->id, srv->retry.delay_ms, why ? why : "lost");
 }

@@ -12,7 +12,9 @@
  *    doubling delay from `reconnect_delay_min` capped at
  *    `reconnect_delay_max`.  An attempt is one smb_tcon_ensure() per tcon
  *    that is not good; the claims make it one TCP connect, one NEGOTIATE
- *    and one SESSION_SETUP however many tcons and requests wait.
+ *    and one SESSION_SETUP however many tcons and requests wait.  With
+ *    the session good, an attempt binds every channel that is not bound
+ *    (one connect, NEGOTIATE and binding SESSION_SETUP per channel).
  *  - tcon level: a TREE_CONNECT refused while the session is good (share
  *    removed, access denied) retries that tcon alone with the same backoff.
  *
@@ -74,6 +76,10 @@ void smb_recover_tcon_kick(struct smb_tcon *t, const char *why);
 void smb_recover_now(struct smb_server *srv);
 /* An attempt covering t is running or scheduled. */
 bool smb_recover_pending(const struct smb_tcon *t);
+/* A channel's binding ended (smb_session.on_bind_result): failures are
+ * retried with the server's backoff. */
+struct smb_session;
+void smb_recover_bind_result(struct smb_session *ses, unsigned index, int error);
 /* Stop every timer (server destroy). */
 void smb_recover_stop(struct smb_server *srv);
 

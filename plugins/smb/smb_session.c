@@ -19,10 +19,8 @@
 #include "plugins/smb/smb2_session.h"
 #include "plugins/smb/smb_session.h"
 #include "plugins/smb/smb_tcon.h"
-#include "plugins/smb/spnego.h"
 
 #define MAX_IO_CAP (8u << 20)
-#define SETUP_MAX_LEGS 4
 
 static const uint16_t all_dialects[] = {
         SMB2_DIALECT_202, SMB2_DIALECT_210, SMB2_DIALECT_300, SMB2_DIALECT_302, SMB2_DIALECT_311,
@@ -55,6 +53,8 @@ static void fill_offer(const struct smb_conn *c, struct neg_offer *o)
                 o->req.capabilities |= SMB2_GLOBAL_CAP_LARGE_MTU;
         if (conf->dialect_max >= SMB2_DIALECT_300 && conf->encryption != SMB_ENCRYPTION_OFF)
                 o->req.capabilities |= SMB2_GLOBAL_CAP_ENCRYPTION;
+        if (conf->dialect_max >= SMB2_DIALECT_300 && conf->channels > 1)
+                o->req.capabilities |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;
         memcpy(o->req.client_guid, c->client_guid, SMB2_GUID_SIZE);
         if (conf->dialect_max >= SMB2_DIALECT_311) {
                 o->req.salt = o->salt;
@@ -236,14 +236,7 @@ int smb_session_next_nonce(struct smb_session *ses, uint8_t *nonce, size_t len)
 
 static void setup_clear(struct smb_session *ses)
 {
-        free(ses->ntlm_neg);
-        ses->ntlm_neg = NULL;
-        ses->ntlm_neg_len = 0;
-        if (ses->gss_valid)
-                ntlm_gss_wipe(&ses->gss);
-        ses->gss_valid = false;
-        ses->legs = 0;
-        smb_wipe(ses->exported_key, sizeof(ses->exported_key));
+        smb_auth_clear(&ses->auth);
 }
 
 static void setup_fail(struct smb_session *ses, int error, uint32_t status, const char *what)
@@ -269,127 +262,63 @@ static void setup_fail(struct smb_session *ses, int error, uint32_t status, cons
 static void setup_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
                        size_t len);
 
-static int send_setup(struct smb_session *ses, const uint8_t *token, size_t token_len)
+static int send_setup(struct smb_session *ses, const uint8_t *tok, size_t tok_len)
 {
-        struct smb_conn *c = ses->conn;
-        struct smb_req *r = smb_req_new(c, ses, SMB2_SESSION_SETUP, 32 + token_len);
-        struct wire_wr w;
-        int ret;
-
-        if (!r)
-                return -ENOMEM;
-        struct smb2_session_setup_req q = {
-                .security_mode = SMB2_NEGOTIATE_SIGNING_ENABLED |
-                                 (c->conf->signing == SMB_SIGNING_REQUIRED
-                                          ? SMB2_NEGOTIATE_SIGNING_REQUIRED : 0),
-                .previous_session_id = ses->legs == 0 ? ses->previous_session_id : 0,
-                .security_buffer = token,
-                .security_buffer_len = token_len,
-        };
-        w = smb_req_body(r);
-        ret = smb2_session_setup_req_encode(&w, &q);
-        if (ret < 0) {
-                smb_req_free(r);
-                return ret;
-        }
-        r->no_verify = true;
-        ses->legs++;
-        return smb_req_send(r, &w, 0, 0, setup_done, ses);
+        return smb_auth_send(&ses->auth, ses->conn, ses, 0, ses->previous_session_id, tok,
+                             tok_len, setup_done, ses, 0);
 }
 
 static int start_setup(struct smb_session *ses)
 {
-        struct smb_conn *c = ses->conn;
-        uint8_t neg[64];
         uint8_t *tok = NULL;
         size_t tok_len = 0;
-        int n, ret;
+        int ret;
 
-        setup_clear(ses);
         if (ses->session_id)
                 ses->previous_session_id = ses->session_id;
         ses->session_id = 0;
         ses->keys_valid = false;
         ses->session_flags = 0;
-        memcpy(ses->preauth, c->preauth, sizeof(ses->preauth));
-        n = ntlm_build_negotiate(NTLM_DEFAULT_FLAGS, NULL, neg, sizeof(neg));
-        if (n < 0)
-                return n;
-        ses->ntlm_neg = malloc((size_t)n);
-        if (!ses->ntlm_neg)
-                return -ENOMEM;
-        memcpy(ses->ntlm_neg, neg, (size_t)n);
-        ses->ntlm_neg_len = (size_t)n;
-        ret = spnego_build_init(neg, (size_t)n, &tok, &tok_len);
-        if (ret < 0)
-                return ret;
-        ret = send_setup(ses, tok, tok_len);
+        ret = smb_auth_start(&ses->auth, ses->conn, &tok, &tok_len);
+        if (ret == 0)
+                ret = send_setup(ses, tok, tok_len);
         free(tok);
         return ret;
-}
-
-static int preauth_add(struct smb_session *ses, const uint8_t *p, size_t len)
-{
-        struct iovec iov = { (void *)p, len };
-        if (ses->conn->dialect != SMB2_DIALECT_311)
-                return 0;
-        return smb_preauth_update(ses->preauth, &iov, 1);
 }
 
 static void setup_challenge(struct smb_session *ses, const struct smb2_hdr *h, const uint8_t *msg,
                             size_t len)
 {
-        struct smb_conn *c = ses->conn;
         struct smb2_session_setup_rsp rsp;
-        struct spnego_resp sr;
-        struct ntlm_auth_result res;
-        uint8_t *auth = NULL, *tok = NULL, mic[16];
-        size_t auth_len = 0, tok_len = 0;
+        const char *what = "malformed challenge";
+        uint8_t *tok = NULL;
+        size_t tok_len = 0;
         int ret;
 
-        if (ses->legs >= SETUP_MAX_LEGS)
-                return setup_fail(ses, -EPROTO, 0, "too many round trips");
-        if (preauth_add(ses, msg, len) < 0)
+        if (smb_auth_hash(&ses->auth, msg, len) < 0)
                 return setup_fail(ses, -EIO, 0, "pre-auth hash");
         ses->session_id = h->session_id;
         ret = smb2_session_setup_rsp_decode(msg, len, &rsp);
         if (ret == 0)
-                ret = spnego_parse_resp(rsp.security_buffer, rsp.security_buffer_len, &sr);
-        if (ret < 0 || !sr.response_token)
-                return setup_fail(ses, ret < 0 ? ret : -EBADMSG, 0, "bad NTLM challenge");
-        struct ntlm_creds creds = {
-                .user = c->conf->user ? c->conf->user : "",
-                .domain = c->conf->domain ? c->conf->domain : "",
-                .password = c->conf->password ? c->conf->password : "",
-                .workstation = c->conf->workstation,
-        };
-        ret = ntlm_build_authenticate(&creds, ses->ntlm_neg, ses->ntlm_neg_len, sr.response_token,
-                                      sr.response_token_len, NULL, &auth, &auth_len, &res);
-        if (ret < 0)
-                return setup_fail(ses, ret, 0, "cannot answer the NTLM challenge");
-        if (res.session_key_len) {
-                ret = ntlm_gss_init(&ses->gss, res.session_key, res.flags);
-                if (ret == 0) {
-                        ses->gss_valid = true;
-                        ret = ntlm_gss_getmic(&ses->gss, SPNEGO_NTLM_MECH_LIST,
-                                              SPNEGO_NTLM_MECH_LIST_LEN, mic);
-                }
-                if (ret < 0) {
-                        free(auth);
-                        return setup_fail(ses, ret, 0, "mechListMIC");
-                }
-                /* The exported key becomes the SMB session key. */
-                memcpy(ses->exported_key, res.session_key, sizeof(ses->exported_key));
-        }
-        ret = spnego_build_resp(-1, auth, auth_len, res.session_key_len ? mic : NULL,
-                                res.session_key_len ? sizeof(mic) : 0, &tok, &tok_len);
-        free(auth);
-        smb_wipe(&res, sizeof(res));
+                ret = smb_auth_answer(&ses->auth, ses->conn->conf, rsp.security_buffer,
+                                      rsp.security_buffer_len, &tok, &tok_len, &what);
         if (ret == 0)
                 ret = send_setup(ses, tok, tok_len);
         free(tok);
         if (ret < 0)
-                setup_fail(ses, ret, 0, "cannot send the NTLM authentication");
+                setup_fail(ses, ret, 0, what);
+}
+
+/* The setup channel carries the session: Channel.SigningKey =
+ * Session.SigningKey (3.2.5.3.1). */
+static void bind_setup_channel(struct smb_session *ses)
+{
+        struct smb_conn *c = ses->conn;
+
+        memcpy(c->signing_key, ses->keys.signing, sizeof(c->signing_key));
+        c->bound = true;
+        ses->chans_need_reconnect &= ~(1u << c->index);
+        ses->binds[c->index].binds++;
 }
 
 static void setup_success(struct smb_session *ses, const struct smb2_hdr *h, const uint8_t *msg,
@@ -398,14 +327,14 @@ static void setup_success(struct smb_session *ses, const struct smb2_hdr *h, con
         struct smb_conn *c = ses->conn;
         const struct smb_server_conf *conf = c->conf;
         struct smb2_session_setup_rsp rsp;
-        uint8_t session_key[16];
+        const char *what = "";
         char cause[200];
         int ret;
 
         ret = smb2_session_setup_rsp_decode(msg, len, &rsp);
         if (ret < 0)
                 return setup_fail(ses, ret, 0, "malformed final response");
-        if (ses->legs < 2)
+        if (ses->auth.legs < 2)
                 return setup_fail(ses, -EPROTO, 0, "server skipped authentication");
         if (h->session_id != ses->session_id)
                 return setup_fail(ses, -EPROTO, 0, "session id changed");
@@ -414,25 +343,13 @@ static void setup_success(struct smb_session *ses, const struct smb2_hdr *h, con
         if (guest && !conf->allow_guest)
                 return setup_fail(ses, -EACCES, STATUS_LOGON_FAILURE,
                                   "the server logged us on as guest (allow_guest is off)");
-        if (rsp.security_buffer_len && ses->gss_valid) {
-                struct spnego_resp sr;
-                if (spnego_parse_resp(rsp.security_buffer, rsp.security_buffer_len, &sr) < 0)
-                        return setup_fail(ses, -EBADMSG, 0, "malformed final SPNEGO token");
-                if (sr.neg_state == SPNEGO_REJECT)
-                        return setup_fail(ses, -EACCES, 0, "SPNEGO rejected");
-                if (sr.mech_list_mic &&
-                    ntlm_gss_verifymic(&ses->gss, SPNEGO_NTLM_MECH_LIST,
-                                       SPNEGO_NTLM_MECH_LIST_LEN, sr.mech_list_mic,
-                                       sr.mech_list_mic_len) < 0)
-                        return setup_fail(ses, -EBADMSG, 0, "server mechListMIC invalid");
-        }
-        memcpy(session_key, ses->exported_key, sizeof(session_key));
-        smb_wipe(ses->exported_key, sizeof(ses->exported_key));
+        ret = smb_auth_finish(&ses->auth, rsp.security_buffer, rsp.security_buffer_len, &what);
+        if (ret < 0)
+                return setup_fail(ses, ret, 0, what);
         if (!guest) {
-                ret = smb_derive_keys(c->dialect, c->cipher, session_key, sizeof(session_key),
-                                      c->dialect == SMB2_DIALECT_311 ? ses->preauth : NULL,
+                ret = smb_derive_keys(c->dialect, c->cipher, ses->auth.key, sizeof(ses->auth.key),
+                                      c->dialect == SMB2_DIALECT_311 ? ses->auth.preauth : NULL,
                                       &ses->keys);
-                smb_wipe(session_key, sizeof(session_key));
                 if (ret < 0)
                         return setup_fail(ses, ret, 0, "key derivation");
                 if (h->flags & SMB2_FLAGS_SIGNED) {
@@ -446,7 +363,6 @@ static void setup_success(struct smb_session *ses, const struct smb2_hdr *h, con
                         return setup_fail(ses, -EBADMSG, 0, "final response is not signed");
                 }
         } else {
-                smb_wipe(session_key, sizeof(session_key));
                 memset(&ses->keys, 0, sizeof(ses->keys));
         }
         ses->signing = !guest && (conf->signing == SMB_SIGNING_REQUIRED ||
@@ -463,9 +379,12 @@ static void setup_success(struct smb_session *ses, const struct smb2_hdr *h, con
         if (smb_random(ses->nonce_salt, sizeof(ses->nonce_salt)) < 0)
                 return setup_fail(ses, -EIO, 0, "random");
         ses->nonce_counter = 0;
+        ses->dialect = c->dialect;
+        ses->cipher = c->cipher;
+        ses->sign_alg = c->sign_alg;
         ses->keys_valid = true;
-        ses->chans_need_reconnect &= ~1u;
         ses->setups++;
+        bind_setup_channel(ses);
         setup_clear(ses);
         snprintf(cause, sizeof(cause), "logged on as %s%s%s, signing %s, encryption %s",
                  conf->domain && *conf->domain ? conf->domain : "",
@@ -475,6 +394,8 @@ static void setup_success(struct smb_session *ses, const struct smb2_hdr *h, con
         ses->last_errno = 0;
         ses->last_status = 0;
         smb_sm_release(&ses->sm, SMB_SES_GOOD, 0, cause);
+        if (smb_sm_is(&ses->sm, SMB_SES_GOOD))
+                smb_session_bind_all(ses);
 }
 
 static void setup_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
@@ -489,7 +410,7 @@ static void setup_done(struct smb_req *r, int error, uint32_t status, const uint
                 return setup_fail(ses, error, 0, "no valid response");
         if (smb2_hdr_decode(msg, len, &h) < 0)
                 return setup_fail(ses, -EBADMSG, 0, "malformed response");
-        if (preauth_add(ses, smb_req_msg(r), smb_req_msg_len(r)) < 0)
+        if (smb_auth_hash(&ses->auth, smb_req_msg(r), smb_req_msg_len(r)) < 0)
                 return setup_fail(ses, -EIO, 0, "pre-auth hash");
         if (status == STATUS_MORE_PROCESSING_REQUIRED)
                 return setup_challenge(ses, &h, msg, len);
@@ -548,9 +469,76 @@ int smb_session_ensure(struct smb_session *ses, struct smb_waiter *w)
         return -EINPROGRESS;
 }
 
-void smb_session_channel_lost(struct smb_session *ses, const char *cause)
+/* --- channels ------------------------------------------------------------------- */
+
+unsigned smb_session_bound_channels(const struct smb_session *ses)
 {
-        ses->chans_need_reconnect |= 1u;
+        unsigned n = 0;
+        for (unsigned i = 0; i < ses->n_chans; i++)
+                n += ses->chans[i]->bound;
+        return n;
+}
+
+struct smb_conn *smb_session_pick(struct smb_session *ses)
+{
+        struct smb_conn *best = NULL;
+        unsigned best_load = 0;
+
+        for (unsigned i = 0; i < ses->n_chans; i++) {
+                struct smb_conn *c = ses->chans[i];
+                if (!c->bound || !smb_sm_is(&c->sm, SMB_CHAN_GOOD) || c->drill_hang)
+                        continue;
+                unsigned load = c->n_pending + c->n_credit_wait;
+                if (!best || load < best_load)
+                        best = c, best_load = load;
+        }
+        return best ? best : ses->conn;
+}
+
+void smb_session_new_client_guid(struct smb_session *ses, struct smb_conn *c)
+{
+        uint8_t guid[16];
+
+        if (smb_random(guid, sizeof(guid)) < 0)
+                memset(guid, 0, sizeof(guid));
+        if (!ses) {
+                memcpy(c->client_guid, guid, sizeof(guid));
+                return;
+        }
+        for (unsigned i = 0; i < ses->n_chans; i++)
+                memcpy(ses->chans[i]->client_guid, guid, sizeof(guid));
+}
+
+int smb_session_add_channel(struct smb_session *ses, struct smb_conn *c)
+{
+        if (ses->n_chans >= SMB_MAX_CHANNELS)
+                return -ERANGE;
+        c->index = ses->n_chans;
+        c->ses = ses;
+        memcpy(c->client_guid, ses->conn->client_guid, sizeof(c->client_guid));
+        ses->chans[ses->n_chans] = c;
+        ses->binds[c->index].ses = ses;
+        ses->binds[c->index].index = c->index;
+        ses->n_chans++;
+        ses->chans_need_reconnect |= 1u << c->index;
+        return 0;
+}
+
+/* Every channel loses its binding (the session id is about to change). */
+static void unbind_all(struct smb_session *ses)
+{
+        for (unsigned i = 0; i < ses->n_chans; i++) {
+                if (ses->binds[i].running)
+                        smb_bind_clear(&ses->binds[i]);
+                ses->chans[i]->bound = false;
+                smb_wipe(ses->chans[i]->signing_key, sizeof(ses->chans[i]->signing_key));
+                ses->chans_need_reconnect |= 1u << i;
+        }
+}
+
+static void session_lost(struct smb_session *ses, const char *cause)
+{
+        unbind_all(ses);
         if (!smb_sm_is(&ses->sm, SMB_SES_GOOD))
                 return;         /* in_setup fails through its own request */
         ses->keys_valid = false;
@@ -559,14 +547,29 @@ void smb_session_channel_lost(struct smb_session *ses, const char *cause)
                 smb_tcon_session_lost(t, cause);
 }
 
+void smb_session_channel_lost(struct smb_session *ses, struct smb_conn *c, const char *cause)
+{
+        bool was_bound = c->bound;
+
+        ses->chans_need_reconnect |= 1u << c->index;
+        c->bound = false;
+        if (smb_sm_is(&ses->sm, SMB_SES_GOOD) && smb_session_bound_channels(ses)) {
+                /* The others carry on; requests that were on c fail with the
+                 * transport error and are retried on them. */
+                if (was_bound)
+                        gwd_log(ses->api, ses->ctx, GWD_LOG_INFO,
+                                "%s: channel %s lost, %u of %u still bound (%s)", ses->id, c->id,
+                                smb_session_bound_channels(ses), ses->n_chans, cause);
+                return;
+        }
+        session_lost(ses, cause);
+}
+
 void smb_session_mark_reconnect(struct smb_session *ses, const char *cause)
 {
         if (!smb_sm_is(&ses->sm, SMB_SES_GOOD))
                 return;
-        ses->keys_valid = false;
-        smb_ses_transition(&ses->sm, SMB_SES_NEED_RECONNECT, cause);
-        for (struct smb_tcon *t = ses->tcons; t; t = t->next)
-                smb_tcon_session_lost(t, cause);
+        session_lost(ses, cause);
 }
 
 void smb_session_snapshot(struct smb_session *ses, json_t *d)
@@ -576,21 +579,35 @@ void smb_session_snapshot(struct smb_session *ses, json_t *d)
         json_object_set_new(d, "session_id", json_string(sid));
         json_object_set_new(d, "user", json_string(ses->conn->conf->user ? ses->conn->conf->user
                                                                          : ""));
-        json_object_set_new(d, "dialect", json_string(smb_dialect_name(ses->conn->dialect)));
+        json_object_set_new(d, "dialect", json_string(smb_dialect_name(ses->dialect)));
         json_object_set_new(d, "signing", json_boolean(ses->signing));
         json_object_set_new(d, "signing_algorithm",
-                            json_string(ses->signing ? smb_sign_alg_name(ses->conn->sign_alg)
-                                                     : "none"));
+                            json_string(ses->signing ? smb_sign_alg_name(ses->sign_alg) : "none"));
         json_object_set_new(d, "encryption", json_boolean(ses->encrypt));
         json_object_set_new(d, "cipher",
-                            json_string(smb_cipher_name(ses->keys_valid ? ses->conn->cipher : 0)));
+                            json_string(smb_cipher_name(ses->keys_valid ? ses->cipher : 0)));
         json_object_set_new(d, "guest",
                             json_boolean(ses->session_flags & SMB2_SESSION_FLAG_IS_GUEST));
+        json_object_set_new(d, "channels", json_integer(ses->n_chans));
+        json_object_set_new(d, "channels_bound", json_integer(smb_session_bound_channels(ses)));
         json_object_set_new(d, "channels_need_reconnect", json_integer(ses->chans_need_reconnect));
+        json_t *ch = json_array();
+        for (unsigned i = 0; i < ses->n_chans; i++) {
+                const struct smb_bind *b = &ses->binds[i];
+                json_t *o = json_object();
+                json_object_set_new(o, "id", json_string(ses->chans[i]->id));
+                json_object_set_new(o, "bound", json_boolean(ses->chans[i]->bound));
+                json_object_set_new(o, "binding", json_boolean(b->running));
+                json_object_set_new(o, "binds", json_integer((json_int_t)b->binds));
+                if (b->last_error[0])
+                        json_object_set_new(o, "last_error", json_string(b->last_error));
+                json_array_append_new(ch, o);
+        }
+        json_object_set_new(d, "channel_list", ch);
         json_object_set_new(d, "setups", json_integer((json_int_t)ses->setups));
         json_object_set_new(d, "reconnect_count",
                             json_integer((json_int_t)(ses->setups ? ses->setups - 1 : 0)));
-        json_object_set_new(d, "generation", json_integer((json_int_t)ses->conn->generation));
+        json_object_set_new(d, "generation", json_integer((json_int_t)ses->setups));
         json_t *le = json_object();
         json_object_set_new(le, "ntstatus",
                             json_string(ses->last_status ? ntstatus_name(ses->last_status) : ""));
@@ -613,10 +630,9 @@ int smb_session_new(struct smb_conn *conn, const char *id, struct smb_session **
         ses->api = conn->api;
         ses->ctx = conn->ctx;
         ses->conn = conn;
-        ses->chans_need_reconnect = 1u;
         ses->chan_wait.fn = on_chan_ready;
         smb_sm_init(&ses->sm, &smb_ses_table, conn->api, conn->ctx, ses->id);
-        conn->ses = ses;
+        smb_session_add_channel(ses, conn);
         *ret = ses;
         return 0;
 }
@@ -630,8 +646,8 @@ void smb_session_free(struct smb_session *ses)
 {
         if (!ses)
                 return;
-        struct smb_conn *c = ses->conn;
-        if (smb_sm_is(&ses->sm, SMB_SES_GOOD) && smb_sm_is(&c->sm, SMB_CHAN_GOOD)) {
+        struct smb_conn *c = smb_session_pick(ses);
+        if (smb_sm_is(&ses->sm, SMB_SES_GOOD) && c->bound && smb_sm_is(&c->sm, SMB_CHAN_GOOD)) {
                 struct smb_req *r = smb_req_new(c, ses, SMB2_LOGOFF, 8);
                 if (r) {
                         struct wire_wr w = smb_req_body(r);
@@ -645,14 +661,19 @@ void smb_session_free(struct smb_session *ses)
                 }
         }
         smb_sm_unwait(&ses->chan_wait);
+        for (unsigned i = 0; i < ses->n_chans; i++)
+                smb_bind_clear(&ses->binds[i]);
         if (!smb_sm_is(&ses->sm, SMB_SES_EXITING))
                 smb_ses_transition(&ses->sm, SMB_SES_EXITING, "session closed");
         smb_sm_wake(&ses->sm, -ECANCELED);
         smb_sm_unpublish(&ses->sm);
         setup_clear(ses);
         smb_wipe(&ses->keys, sizeof(ses->keys));
-        /* Requests still queued on the channel point at us: detach them. */
-        c->ses = NULL;
+        /* Requests still queued on the channels point at us: detach them. */
+        for (unsigned i = 0; i < ses->n_chans; i++) {
+                ses->chans[i]->ses = NULL;
+                ses->chans[i]->bound = false;
+        }
         ses->keys_valid = false;
         free(ses->id);
         free(ses);

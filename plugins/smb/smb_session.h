@@ -12,15 +12,40 @@
 
 #include "plugins/smb/crypto.h"
 #include "plugins/smb/ntlm.h"
+#include "plugins/smb/smb_auth.h"
 #include "plugins/smb/smb_conn.h"
 #include "plugins/smb/smb_state.h"
 
 struct smb_tcon;
+struct smb_session;
+
+#define SMB_MAX_CHANNELS 16
+
+/* Binding channel `index` to the session (smb_bind.c). */
+struct smb_bind {
+        struct smb_session *ses;
+        unsigned index;
+        bool running;                   /* claim: the binding exchange is under way */
+        uint64_t seq;                   /* +1 per start/abort: stale responses */
+        bool unsupported;               /* the server cannot bind: no retries */
+        struct smb_auth auth;
+        struct smb_waiter chan_wait;    /* for the channel's NEGOTIATE */
+        uint64_t binds;                 /* successful bindings */
+        int last_errno;
+        uint32_t last_status;
+        char last_error[160];
+        uint64_t last_error_at;
+};
 
 struct smb_session {
         const struct gwd_api *api;
         struct gwd_ctx *ctx;
-        struct smb_conn *conn;          /* the (only, for now) channel */
+        /* The channel a new session is set up on (chans[0]); the others
+         * are bound to it (MS-SMB2 3.2.4.2.3, SMB2_SESSION_FLAG_BINDING). */
+        struct smb_conn *conn;
+        struct smb_conn *chans[SMB_MAX_CHANNELS];
+        struct smb_bind binds[SMB_MAX_CHANNELS];
+        unsigned n_chans;
         struct smb_sm sm;
         char *id;
         uint64_t session_id;
@@ -30,20 +55,19 @@ struct smb_session {
         bool encrypt;                   /* whole session encrypted */
         bool keys_valid;
         struct smb_keys keys;
-        uint8_t preauth[SMB_PREAUTH_HASH_LEN];
+        uint16_t dialect, cipher, sign_alg;     /* as set up (every channel the same) */
         uint64_t nonce_counter;
         uint8_t nonce_salt[4];
-        /* Channels needing (re)connection, bit i = channel i (only bit 0 now). */
+        /* Channels not bound (need reconnection or binding), bit i = chans[i]. */
         uint32_t chans_need_reconnect;
 
         /* SESSION_SETUP exchange in progress */
         struct smb_waiter chan_wait;
-        uint8_t *ntlm_neg;
-        size_t ntlm_neg_len;
-        struct ntlm_gss gss;
-        bool gss_valid;
-        uint8_t exported_key[16];       /* NTLM session key until keys are derived */
-        int legs;
+        struct smb_auth auth;
+
+        /* Told when a binding ends (the reconnect engine retries). */
+        void (*on_bind_result)(struct smb_session *ses, unsigned index, int error);
+        void *userdata;
 
         struct smb_tcon *tcons;         /* list */
         uint64_t setups;
@@ -60,8 +84,26 @@ void smb_session_free(struct smb_session *ses);
 /* Same contract as smb_conn_ensure. */
 int smb_session_ensure(struct smb_session *ses, struct smb_waiter *w);
 
-/* The channel went away: good -> need_reconnect, tcons too. */
-void smb_session_channel_lost(struct smb_session *ses, const char *cause);
+/* Another channel for the session (3.x multichannel), bound later. */
+int smb_session_add_channel(struct smb_session *ses, struct smb_conn *c);
+/* Channel c went away.  While another channel stays bound the session stays
+ * good (c's bit set, c alone is bound again); the last one takes the
+ * session and its tcons to need_reconnect. */
+void smb_session_channel_lost(struct smb_session *ses, struct smb_conn *c, const char *cause);
+/* Channels bound now. */
+unsigned smb_session_bound_channels(const struct smb_session *ses);
+/* The bound, good channel with the least outstanding work; the setup
+ * channel when none is (its requests then wait or fail with it). */
+struct smb_conn *smb_session_pick(struct smb_session *ses);
+/* A fresh ClientGuid for every channel (ses may be NULL: c alone). */
+void smb_session_new_client_guid(struct smb_session *ses, struct smb_conn *c);
+/* Bind channel `index` (smb_bind.c): 0 bound already, -EINPROGRESS
+ * started (or running): the result goes to ses->on_bind_result. */
+int smb_session_bind(struct smb_session *ses, unsigned index);
+/* Start binding every unbound channel (after a new session is good). */
+void smb_session_bind_all(struct smb_session *ses);
+/* Abort a binding (no result is reported). */
+void smb_bind_clear(struct smb_bind *b);
 /* Force a new SESSION_SETUP on next use (admin action / session expired). */
 void smb_session_mark_reconnect(struct smb_session *ses, const char *cause);
 

@@ -61,7 +61,9 @@ void smb_tcon_file_remove(struct smb_tcon *t, struct gwd_file *f)
 
 struct smb_req *smb_tcon_req_new(struct smb_tcon *t, uint16_t command, size_t body_cap)
 {
-        struct smb_req *r = smb_req_new(t->ses->conn, t->ses, command, body_cap);
+        /* Any bound channel carries the tree's requests (tree ids belong
+         * to the session). */
+        struct smb_req *r = smb_req_new(smb_session_pick(t->ses), t->ses, command, body_cap);
         if (r) {
                 r->tree_id = t->tree_id;
                 r->encrypt = t->encrypt;
@@ -124,7 +126,7 @@ static void tcon_done(struct smb_req *r, int error, uint32_t status, const uint8
         t->share_caps = rsp.capabilities;
         t->maximal_access = rsp.maximal_access;
         t->encrypt = (rsp.share_flags & SMB2_SHAREFLAG_ENCRYPT_DATA) || t->ses->encrypt;
-        if (t->encrypt && (!t->ses->conn->cipher || !t->ses->keys.cipher_key_len ||
+        if (t->encrypt && (!t->ses->cipher || !t->ses->keys.cipher_key_len ||
                            t->ses->conn->conf->encryption == SMB_ENCRYPTION_OFF))
                 return tcon_fail(t, SMB_TCON_NEED_TCON, -EPROTONOSUPPORT, 0,
                                  "the share requires encryption, none is available");
@@ -144,7 +146,8 @@ static int send_tcon(struct smb_tcon *t)
         if (ret < 0)
                 return ret;
         /* TREE_CONNECT uses '\' already; smb_path_to_utf16 kept them. */
-        struct smb_req *r = smb_req_new(ses->conn, ses, SMB2_TREE_CONNECT, 16 + path_len);
+        struct smb_req *r = smb_req_new(smb_session_pick(ses), ses, SMB2_TREE_CONNECT,
+                                        16 + path_len);
         if (!r) {
                 free(path);
                 return -ENOMEM;
@@ -154,7 +157,7 @@ static int send_tcon(struct smb_tcon *t)
         ret = smb2_tree_connect_req_encode(&w, &q);
         free(path);
         /* 3.1.1 signs every TREE_CONNECT of a non-guest session (3.2.4.1.1). */
-        if (ses->conn->dialect == SMB2_DIALECT_311 &&
+        if (ses->dialect == SMB2_DIALECT_311 &&
             !(ses->session_flags & (SMB2_SESSION_FLAG_IS_GUEST | SMB2_SESSION_FLAG_IS_NULL)))
                 r->sign = true;
         return smb_req_send(r, &w, ret, 0, tcon_done, t);
@@ -312,7 +315,7 @@ void smb_tcon_free(struct smb_tcon *t)
                 return;
         struct smb_session *ses = t->ses;
         if (smb_sm_is(&t->sm, SMB_TCON_GOOD) && smb_sm_is(&ses->sm, SMB_SES_GOOD) &&
-            smb_sm_is(&ses->conn->sm, SMB_CHAN_GOOD)) {
+            smb_sm_is(&smb_session_pick(ses)->sm, SMB_CHAN_GOOD)) {
                 struct smb_req *r = smb_tcon_req_new(t, SMB2_TREE_DISCONNECT, 8);
                 if (r) {
                         struct wire_wr w = smb_req_body(r);

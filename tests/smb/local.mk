@@ -29,4 +29,8 @@ EXTRA_DIST += tests/smb/smb-proxy.sh tests/smb/test-smb-proxy.sh
 # Issue 4: fault drills against the real smbd (restart, close-share, SIGSTOP,
 # deduplication, API drills, the fault proxy).
 TESTS += tests/smb/test-reconnect.sh
-EXTRA_DIST += tests/smb/test-reconnect.sh
+EXTRA_DIST += tests/smb/test-reconnect.sh tests/smb/gw-helpers.sh
+# Multichannel: 4 channels bound to one session, requests spread over them,
+# one channel cut (drill, proxy) rebinds alone, all cut rebuild once each.
+TESTS += tests/smb/test-multichannel.sh
+EXTRA_DIST += tests/smb/test-multichannel.sh

@@ -63,6 +63,8 @@ cleanup() {
 }
 # shellcheck source=tests/smb/smbd-fixture.sh
 . "$top_srcdir/tests/smb/smbd-fixture.sh"
+# shellcheck source=tests/smb/gw-helpers.sh
+. "$top_srcdir/tests/smb/gw-helpers.sh"
 HAVE_PROXY=0
 if [ -x "$SMB_PROXY_BIN" ] && [ -f "$top_srcdir/tests/smb/smb-proxy.sh" ]; then
         # shellcheck source=tests/smb/smb-proxy.sh
@@ -78,9 +80,6 @@ smbd_fixture_start "$WORK/smbd" || { echo "0 passed, 1 failed"; exit 1; }
 DATA=$SMBD_DIR/shares/data
 smbd_fixture_add_share extra >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
-free_port() {
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 WPORT=$(free_port)
 APORT=$(free_port)
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -120,38 +119,6 @@ write_config() { # write_config PORT FILE
 EOF
 }
 
-api() { curl -s -m 60 -H "Authorization: Bearer $TOKEN" "$@"; }
-# jget JSONFILE-or-- EXPR: python expression over `j`
-jget() {
-        python3 -c 'import json,sys
-j=json.load(open(sys.argv[1]) if sys.argv[1] != "-" else sys.stdin)
-v=eval(sys.argv[2])
-print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$@"
-}
-state() { api "$API/$1s/$2" | jget - 'j["state"]'; }
-detail() { api "$API/$1s/$2" | jget - "j['details']$3"; }
-# Every channel, session and tcon good (other kinds, e.g. the webdav server, do not count).
-all_good() {
-        [ "$(api "$API/health" | jget - 'all(set(j["kinds"].get(k, {"x": 1})) == {"good"} for k in ("channel", "session", "tcon"))')" = true ]
-}
-wait_all_good() { # wait_all_good SECONDS
-        local i=0
-        while [ $i -lt $(($1 * 10)) ]; do
-                all_good && return 0
-                sleep 0.1
-                i=$((i + 1))
-        done
-        return 1
-}
-wait_state() { # wait_state KIND ID STATE SECONDS
-        local i=0
-        while [ $i -lt $(($4 * 10)) ]; do
-                [ "$(state "$1" "$2")" = "$3" ] && return 0
-                sleep 0.1
-                i=$((i + 1))
-        done
-        return 1
-}
 sent() { detail channel smb.fx "[\"sent_$1\"]"; }
 
 start_gateway() { # start_gateway PORT
