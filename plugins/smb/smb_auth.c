@@ -156,6 +156,13 @@ int smb_auth_send(struct smb_auth *a, struct smb_conn *c, struct smb_session *se
          * session's key. */
         r->no_verify = true;
         r->arg0 = tag;
+        /* A binding leg gets the connect timeout, like NEGOTIATE: seen with
+         * Samba after every connection was cut, a binding handed to the
+         * smbd process still winding the old connections down may never
+         * be answered; the channel is then tried again, the session does
+         * not wait for it. */
+        if (flags & SMB2_SESSION_FLAG_BINDING)
+                r->timeout_us = (uint64_t)c->conf->connect_timeout_ms * 1000u;
         r->sign = flags & SMB2_SESSION_FLAG_BINDING;
         a->legs++;
         return smb_req_send(r, &w, ret, 0, done, userdata);

@@ -964,8 +964,10 @@ static int do_read(struct smb_conn *c)
                                 continue;
                         }
                 }
-                if (n == 0)
+                if (n == 0) {
+                        c->rx_eof = true;
                         return -ECONNRESET;
+                }
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                         return 0;
                 if (errno == EINTR)
@@ -1202,12 +1204,19 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 r = do_read(c);
                 if (r < 0) {
                         char cause[160];
-                        snprintf(cause, sizeof(cause), "%s: %s",
-                                 r == -ECONNRESET ? "connection closed by the server"
-                                 : r == -EBADMSG || r == -EPROTO || r == -EMSGSIZE
-                                         ? "malformed traffic from the server"
-                                         : "receive failed",
-                                 strerror(-r));
+                        /* An orderly close (end of stream) is reported as
+                         * such, though it counts as a reset for the backoff. */
+                        if (r == -ECONNRESET && c->rx_eof)
+                                snprintf(cause, sizeof(cause),
+                                         "connection closed by the server (end of stream)");
+                        else
+                                snprintf(cause, sizeof(cause), "%s: %s",
+                                         r == -ECONNRESET ? "connection reset by the server"
+                                         : r == -EBADMSG || r == -EPROTO || r == -EMSGSIZE
+                                                 ? "malformed traffic from the server"
+                                                 : "receive failed",
+                                         strerror(-r));
+                        c->rx_eof = false;
                         smb_conn_drop(c, r, cause);
                         return 0;
                 }

@@ -194,6 +194,7 @@ struct smb_conn {
         struct smb_conn_stats stats;
         bool freeing;
         bool drill_hang;                /* drill: stop reading the socket */
+        bool rx_eof;                    /* the last read saw end of stream */
         bool echo_outstanding;
         /* Owner: told (smb_recover_kick) when the channel is lost, after
          * every object is marked and before any request is failed. */

@@ -394,6 +394,10 @@ static void setup_success(struct smb_session *ses, const struct smb2_hdr *h, con
         ses->last_errno = 0;
         ses->last_status = 0;
         smb_sm_release(&ses->sm, SMB_SES_GOOD, 0, cause);
+        /* A new session: every other channel binds, even one the last
+         * session could not bind. */
+        for (unsigned i = 0; i < ses->n_chans; i++)
+                ses->binds[i].unsupported = false;
         if (smb_sm_is(&ses->sm, SMB_SES_GOOD))
                 smb_session_bind_all(ses);
 }

@@ -34,3 +34,6 @@ EXTRA_DIST += tests/smb/test-reconnect.sh tests/smb/gw-helpers.sh
 # one channel cut (drill, proxy) rebinds alone, all cut rebuild once each.
 TESTS += tests/smb/test-multichannel.sh
 EXTRA_DIST += tests/smb/test-multichannel.sh
+# Samba closing idle connections (deadtime): recovered without a client noticing.
+TESTS += tests/smb/test-deadtime.sh
+EXTRA_DIST += tests/smb/test-deadtime.sh
