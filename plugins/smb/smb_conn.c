@@ -1272,6 +1272,36 @@ static void echo_done(struct smb_req *r, int error, uint32_t status, const uint8
  * three intervals (docs/smb.md, "Detection").  A server that answers the
  * echo but not a request still trips that request's own deadline.
  */
+static void send_echo(struct smb_conn *c, uint64_t timeout_us)
+{
+        if (!smb_sm_is(&c->sm, SMB_CHAN_GOOD) || c->echo_outstanding)
+                return;
+        /* Under the session only where it is bound (a channel waiting to
+         * bind does not know it yet). */
+        struct smb_req *r = smb_req_new(c, c->ses && c->ses->keys_valid && c->bound ? c->ses
+                                                                                  : NULL,
+                                        SMB2_ECHO, 8);
+        if (!r)
+                return;
+        struct wire_wr w = smb_req_body(r);
+        smb2_echo_req_encode(&w);
+        if (smb_req_finish(r, &w) < 0) {
+                smb_req_free(r);
+                return;
+        }
+        r->done = echo_done;
+        r->timeout_us = timeout_us;
+        if (smb_req_submit(r) == 0)
+                c->echo_outstanding = true;
+}
+
+void smb_conn_probe(struct smb_conn *c)
+{
+        uint64_t t = (uint64_t)c->conf->connect_timeout_ms * 1000u;
+        uint64_t e = (uint64_t)c->conf->echo_interval_s * 1000000u;
+        send_echo(c, e && e < t ? e : t);
+}
+
 static int on_echo(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct smb_conn *c = userdata;
@@ -1280,26 +1310,9 @@ static int on_echo(sd_event_source *s, uint64_t usec, void *userdata)
 
         sd_event_source_set_time(s, now + interval);
         sd_event_source_set_enabled(s, SD_EVENT_ON);
-        if (!smb_sm_is(&c->sm, SMB_CHAN_GOOD) || c->echo_outstanding ||
-            now - c->last_rx_us + 50000u < interval)
+        if (now - c->last_rx_us + 50000u < interval)
                 return 0;
-        /* Under the session only where it is bound (a channel waiting to
-         * bind does not know it yet). */
-        struct smb_req *r = smb_req_new(c, c->ses && c->ses->keys_valid && c->bound ? c->ses
-                                                                                  : NULL,
-                                        SMB2_ECHO, 8);
-        if (!r)
-                return 0;
-        struct wire_wr w = smb_req_body(r);
-        smb2_echo_req_encode(&w);
-        if (smb_req_finish(r, &w) < 0) {
-                smb_req_free(r);
-                return 0;
-        }
-        r->done = echo_done;
-        r->timeout_us = interval;
-        if (smb_req_submit(r) == 0)
-                c->echo_outstanding = true;
+        send_echo(c, interval);
         return 0;
 }
 

@@ -219,6 +219,11 @@ int smb_conn_ensure(struct smb_conn *conn, struct smb_waiter *w);
  * the session and its tcons marked for reconnect. */
 void smb_conn_drop(struct smb_conn *conn, int error, const char *cause);
 
+/* Send an ECHO now (unless one is out): its answer refreshes last_rx_us,
+ * its deadline (connect timeout, at most one echo interval) drops a dead
+ * channel. */
+void smb_conn_probe(struct smb_conn *conn);
+
 /* Complete every queued/outstanding request with `error` (shutdown: do
  * this first, while the objects the callbacks touch still exist). */
 void smb_conn_cancel_all(struct smb_conn *conn, int error);

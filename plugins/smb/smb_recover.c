@@ -87,6 +87,7 @@ void smb_retry_snapshot(const struct smb_retry *r, json_t *d)
 /* --- attempts ------------------------------------------------------------------- */
 
 static void schedule_server(struct smb_server *srv);
+static void schedule_server_in(struct smb_server *srv, uint32_t delay);
 static void schedule_tcon(struct smb_tcon *t);
 
 static bool server_attempt_running(const struct smb_server *srv)
@@ -181,10 +182,17 @@ static void server_attempt(struct smb_server *srv)
         srv->retry.round++;
         for (struct smb_tcon *t = srv->ses->tcons; t; t = t->next)
                 tcon_attempt(t);
-        /* The session good on some channels: bind the others.  (A new
-         * session binds them itself once it is good.) */
-        if (smb_sm_is(&srv->ses->sm, SMB_SES_GOOD))
-                smb_session_bind_all(srv->ses);
+        /* The session good on some channels: bind the others, once every
+         * channel still bound has shown it is alive since the loss (when
+         * the whole path died, they are about to report their own loss,
+         * and a binding to the session would be wasted).  A new session
+         * binds them itself once it is good. */
+        if (smb_sm_is(&srv->ses->sm, SMB_SES_GOOD)) {
+                if (smb_session_peers_alive(srv->ses))
+                        smb_session_bind_all(srv->ses);
+                else
+                        schedule_server_in(srv, srv->conf.backoff.min_ms);
+        }
 }
 
 static int on_server_retry(sd_event_source *s, uint64_t usec, void *ud)

@@ -483,6 +483,20 @@ unsigned smb_session_bound_channels(const struct smb_session *ses)
         return n;
 }
 
+bool smb_session_peers_alive(struct smb_session *ses)
+{
+        bool alive = true;
+
+        for (unsigned i = 0; i < ses->n_chans; i++) {
+                struct smb_conn *c = ses->chans[i];
+                if (!c->bound || c->last_rx_us > ses->chan_lost_us)
+                        continue;
+                smb_conn_probe(c);
+                alive = false;
+        }
+        return alive;
+}
+
 struct smb_conn *smb_session_pick(struct smb_session *ses)
 {
         struct smb_conn *best = NULL;
@@ -560,6 +574,8 @@ void smb_session_channel_lost(struct smb_session *ses, struct smb_conn *c, const
         if (smb_sm_is(&ses->sm, SMB_SES_GOOD) && smb_session_bound_channels(ses)) {
                 /* The others carry on; requests that were on c fail with the
                  * transport error and are retried on them. */
+                if (was_bound)
+                        ses->chan_lost_us = smb_now_us();
                 if (was_bound)
                         gwd_log(ses->api, ses->ctx, GWD_LOG_INFO,
                                 "%s: channel %s lost, %u of %u still bound (%s)", ses->id, c->id,

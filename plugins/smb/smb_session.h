@@ -60,6 +60,7 @@ struct smb_session {
         uint8_t nonce_salt[4];
         /* Channels not bound (need reconnection or binding), bit i = chans[i]. */
         uint32_t chans_need_reconnect;
+        uint64_t chan_lost_us;          /* last loss of a bound channel (monotonic) */
 
         /* SESSION_SETUP exchange in progress */
         struct smb_waiter chan_wait;
@@ -100,6 +101,9 @@ void smb_session_new_client_guid(struct smb_session *ses, struct smb_conn *c);
 /* Bind channel `index` (smb_bind.c): 0 bound already, -EINPROGRESS
  * started (or running): the result goes to ses->on_bind_result. */
 int smb_session_bind(struct smb_session *ses, unsigned index);
+/* Every bound channel has heard from the server since the last channel
+ * loss; those that have not are sent an ECHO (smb_conn_probe). */
+bool smb_session_peers_alive(struct smb_session *ses);
 /* Start binding every unbound channel (after a new session is good). */
 void smb_session_bind_all(struct smb_session *ses);
 /* Abort a binding (no result is reported). */

@@ -1,9 +1,19 @@
 # shellcheck shell=bash
 # gw-helpers.sh -- helpers for the tests that drive a running gatewayd
 # through its admin API (test-reconnect.sh, test-multichannel.sh).
-# Source it from bash after setting API (the API base URL, e.g.
-# http://127.0.0.1:PORT/api/v1) and TOKEN (a bearer token); it runs nothing.
+# Source it from bash after tests/testlib.sh, with top_builddir set; set
+# API (the API base URL, e.g. http://127.0.0.1:PORT/api/v1), TOKEN (a bearer
+# token), APORT and WORK before using them.  It runs nothing.
 #
+#   gw_preflight [FILE...]     root, the daemon, the smb/webdav/api plugins and
+#                              FILEs built; else "0 passed, 1 failed", exit 1
+#   gw_endpoints               pick WPORT (WebDAV) and APORT (API), make an
+#                              admin TOKEN in $WORK/tokens; set API and DAV
+#   gw_start CONFIG            start gatewayd (GW_PID; log appended to
+#                              $WORK/gw.log), wait until /healthz on APORT answers
+#   gw_check_log               checks: no BUG line, no sanitizer report (the
+#                              report is printed as comments)
+#   gw_stop_checked            SIGTERM, wait; checks exit 0, then gw_check_log
 #   free_port                  a free TCP port on 127.0.0.1
 #   api CURL-ARGS...           curl with the token
 #   jget FILE|- EXPR           a Python expression over the JSON `j`
@@ -12,6 +22,66 @@
 #   all_good                   every channel, session and tcon good
 #   wait_all_good SECONDS      ... within SECONDS
 #   wait_state KIND ID STATE SECONDS
+
+GATEWAYD=$top_builddir/gatewayd/gatewayd
+PLUGIN_PATH=$top_builddir/plugins/smb/.libs:$top_builddir/plugins/webdav/.libs:$top_builddir/plugins/api/.libs
+
+gw_preflight() {
+        local b
+        if [ "$(id -u)" != 0 ]; then
+                echo "needs root (the Samba fixture switches to a test user)"
+                echo "0 passed, 1 failed"
+                exit 1
+        fi
+        for b in "$GATEWAYD" "$top_builddir/plugins/smb/.libs/smb.so" \
+                "$top_builddir/plugins/webdav/.libs/webdav.so" \
+                "$top_builddir/plugins/api/.libs/api.so" "$@"; do
+                if [ ! -e "$b" ]; then
+                        echo "missing $b (build first)"
+                        echo "0 passed, 1 failed"
+                        exit 1
+                fi
+        done
+}
+gw_endpoints() {
+        WPORT=$(free_port)
+        APORT=$(free_port)
+        TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+        printf 'admin drills %s\n' "$TOKEN" >"$WORK/tokens"
+        chmod 600 "$WORK/tokens"
+        API=http://127.0.0.1:$APORT/api/v1
+        DAV=http://127.0.0.1:$WPORT
+}
+gw_start() { # gw_start CONFIG
+        local i=0
+        GWD_PLUGIN_DIR="$PLUGIN_PATH" "$GATEWAYD" -f -c "$1" >>"$WORK/gw.log" 2>&1 &
+        GW_PID=$!
+        until curl -s -o /dev/null "http://127.0.0.1:$APORT/healthz"; do
+                i=$((i + 1))
+                [ $i -lt 100 ] || return 1
+                sleep 0.1
+        done
+}
+gw_check_log() {
+        check "gatewayd log has no BUG line" bash -c '! grep -q "BUG" "$1"' _ "$WORK/gw.log"
+        if grep -q "Sanitizer\|runtime error" "$WORK/gw.log"; then
+                nok "gatewayd log has no sanitizer report"
+                # Show the report itself: CI keeps only the test's output.
+                grep -n -A40 "ERROR: .*Sanitizer\|runtime error" "$WORK/gw.log" | head -80 |
+                        sed 's/^/# /'
+        else
+                ok "gatewayd log has no sanitizer report"
+        fi
+}
+gw_stop_checked() {
+        local rc
+        kill -TERM "$GW_PID"
+        wait "$GW_PID"
+        rc=$?
+        GW_PID=
+        check "gatewayd stops cleanly (exit $rc)" test $rc = 0
+        gw_check_log
+}
 
 free_port() {
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -20,25 +20,13 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-.}
-GATEWAYD=$top_builddir/gatewayd/gatewayd
-PLUGIN_PATH=$top_builddir/plugins/smb/.libs:$top_builddir/plugins/webdav/.libs:$top_builddir/plugins/api/.libs
 
 # shellcheck source=tests/testlib.sh
 . "$top_srcdir/tests/testlib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-        echo "needs root (the Samba fixture switches to a test user)"
-        echo "0 passed, 1 failed"
-        exit 1
-fi
-for b in "$GATEWAYD" "$top_builddir/plugins/smb/.libs/smb.so" \
-        "$top_builddir/plugins/webdav/.libs/webdav.so" "$top_builddir/plugins/api/.libs/api.so"; do
-        if [ ! -e "$b" ]; then
-                echo "missing $b (build first)"
-                echo "0 passed, 1 failed"
-                exit 1
-        fi
-done
+# shellcheck source=tests/smb/gw-helpers.sh
+. "$top_srcdir/tests/smb/gw-helpers.sh"
+gw_preflight
 
 WORK=$(mktemp -d /tmp/gwd-deadtime.XXXXXX)
 chmod 755 "$WORK"
@@ -50,8 +38,6 @@ cleanup() {
 }
 # shellcheck source=tests/smb/smbd-fixture.sh
 . "$top_srcdir/tests/smb/smbd-fixture.sh"
-# shellcheck source=tests/smb/gw-helpers.sh
-. "$top_srcdir/tests/smb/gw-helpers.sh"
 trap cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
@@ -61,13 +47,7 @@ trap 'exit 143' TERM
 SMBD_EXTRA_GLOBAL="deadtime = 1" smbd_fixture_start "$WORK/smbd" || { echo "0 passed, 1 failed"; exit 1; }
 DATA=$SMBD_DIR/shares/data
 
-WPORT=$(free_port)
-APORT=$(free_port)
-TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-printf 'admin drills %s\n' "$TOKEN" >"$WORK/tokens"
-chmod 600 "$WORK/tokens"
-API=http://127.0.0.1:$APORT/api/v1
-DAV=http://127.0.0.1:$WPORT
+gw_endpoints
 
 # echo_interval 600: our own keepalive stays out of the way of smbd's deadtime.
 cat >"$WORK/gw.json" <<EOF2
@@ -95,14 +75,7 @@ head -c $((1 << 20)) /dev/urandom >"$DATA/f"
 chown "$SMBD_USER" "$DATA/f"
 SUM=$(sha "$DATA/f")
 
-GWD_PLUGIN_DIR="$PLUGIN_PATH" "$GATEWAYD" -f -c "$WORK/gw.json" >"$WORK/gw.log" 2>&1 &
-GW_PID=$!
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$APORT/healthz"; do
-        i=$((i + 1))
-        [ $i -lt 100 ] || break
-        sleep 0.1
-done
+gw_start "$WORK/gw.json"
 if wait_all_good 20; then
         ok "gatewayd up: every channel, session and tcon good"
 else
@@ -148,15 +121,5 @@ check "GET /t0/f after the deadtime close: HTTP 200 (got $code)" test "$code" = 
 check "GET /t0/f after the deadtime close: sha256 matches" test "$(sha "$WORK/get1")" = "$SUM"
 check "every channel, session and tcon good" wait_all_good 20
 
-kill -TERM "$GW_PID"
-wait "$GW_PID"
-rc=$?
-GW_PID=
-check "gatewayd stops cleanly (exit $rc)" test $rc = 0
-if grep -q "Sanitizer\|runtime error" "$WORK/gw.log"; then
-        nok "gatewayd log has no sanitizer report"
-        grep -n -A40 "ERROR: .*Sanitizer\|runtime error" "$WORK/gw.log" | head -80 | sed 's/^/# /'
-else
-        ok "gatewayd log has no sanitizer report"
-fi
+gw_stop_checked
 finish

@@ -21,26 +21,14 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-.}
-GATEWAYD=$top_builddir/gatewayd/gatewayd
-PLUGIN_PATH=$top_builddir/plugins/smb/.libs:$top_builddir/plugins/webdav/.libs:$top_builddir/plugins/api/.libs
 SMB_PROXY_BIN=${SMB_PROXY_BIN:-$top_builddir/tests/smb/smb-proxy}
 
 # shellcheck source=tests/testlib.sh
 . "$top_srcdir/tests/testlib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-        echo "needs root (the Samba fixture switches to a test user)"
-        echo "0 passed, 1 failed"
-        exit 1
-fi
-for b in "$GATEWAYD" "$SMB_PROXY_BIN" "$top_builddir/plugins/smb/.libs/smb.so" \
-        "$top_builddir/plugins/webdav/.libs/webdav.so" "$top_builddir/plugins/api/.libs/api.so"; do
-        if [ ! -e "$b" ]; then
-                echo "missing $b (build first)"
-                echo "0 passed, 1 failed"
-                exit 1
-        fi
-done
+# shellcheck source=tests/smb/gw-helpers.sh
+. "$top_srcdir/tests/smb/gw-helpers.sh"
+gw_preflight "$SMB_PROXY_BIN"
 
 WORK=$(mktemp -d /tmp/gwd-multichannel.XXXXXX)
 chmod 755 "$WORK"
@@ -57,8 +45,6 @@ cleanup() {
 . "$top_srcdir/tests/smb/smbd-fixture.sh"
 # shellcheck source=tests/smb/smb-proxy.sh
 . "$top_srcdir/tests/smb/smb-proxy.sh"
-# shellcheck source=tests/smb/gw-helpers.sh
-. "$top_srcdir/tests/smb/gw-helpers.sh"
 trap cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
@@ -68,13 +54,7 @@ smbd_fixture_start "$WORK/smbd" || { echo "0 passed, 1 failed"; exit 1; }
 smb_proxy_start 127.0.0.1 "$SMBD_PORT" || { echo "0 passed, 1 failed"; exit 1; }
 DATA=$SMBD_DIR/shares/data
 
-WPORT=$(free_port)
-APORT=$(free_port)
-TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-printf 'admin drills %s\n' "$TOKEN" >"$WORK/tokens"
-chmod 600 "$WORK/tokens"
-API=http://127.0.0.1:$APORT/api/v1
-DAV=http://127.0.0.1:$WPORT
+gw_endpoints
 NC=4    # channels
 NT=4    # tcons
 CHANS="smb.fx smb.fx.c1 smb.fx.c2 smb.fx.c3"
@@ -133,14 +113,7 @@ for i in 0 1 2 3; do head -c $((32 << 20)) /dev/urandom >"$DATA/big$i"; done
 chown -R "$SMBD_USER" "$DATA"
 
 smb_proxy_cmd reset >/dev/null
-GWD_PLUGIN_DIR="$PLUGIN_PATH" "$GATEWAYD" -f -c "$WORK/gw.json" >"$WORK/gw.log" 2>&1 &
-GW_PID=$!
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$APORT/healthz"; do
-        i=$((i + 1))
-        [ $i -lt 100 ] || break
-        sleep 0.1
-done
+gw_start "$WORK/gw.json"
 if wait_all_bound 20; then
         ok "gatewayd up: session good with $NC channels bound, every tcon good"
 else
@@ -263,15 +236,5 @@ check "cut all: $NC NEGOTIATE, $((2 * NC)) SESSION_SETUP legs, $NT TREE_CONNECT 
 check "cut all: the session was set up once more" \
         test "$(detail session smb.fx.s1 '["setups"]')" = $((setups0 + 1))
 
-kill -TERM "$GW_PID"
-wait "$GW_PID"
-rc=$?
-GW_PID=
-check "gatewayd stops cleanly (exit $rc)" test $rc = 0
-if grep -q "Sanitizer\|runtime error" "$WORK/gw.log"; then
-        nok "gatewayd log has no sanitizer report"
-        grep -n -A40 "ERROR: .*Sanitizer\|runtime error" "$WORK/gw.log" | head -80 | sed 's/^/# /'
-else
-        ok "gatewayd log has no sanitizer report"
-fi
+gw_stop_checked
 finish
