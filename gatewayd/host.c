@@ -249,6 +249,7 @@ static const struct gwd_api api = {
         .share_name = share_name,
         .share_ops = share_ops,
         .path_check = path_check,
+        .object_foreach_child = registry_foreach_child,
 };
 
 const struct gwd_api *host_api(void)

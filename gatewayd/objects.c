@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,13 @@ struct gwd_object {
         struct registry *reg;
         struct gwd_ctx *owner;
         struct gwd_object *prev, *next;     /* creation order */
+        struct gwd_object *hnext;           /* hash bucket chain */
+        uint32_t hash;                      /* of kind and id */
         struct gwd_object *parent;
+        /* Children in creation order, so that a parent's children are
+         * found without a pass over the whole registry. */
+        struct gwd_object *first_child, *last_child;
+        struct gwd_object *prev_sibling, *next_sibling;
         char kind[GWD_KIND_MAX + 1];
         char id[GWD_ID_MAX + 1];
         char state[GWD_STATE_MAX + 1];
@@ -57,6 +64,10 @@ struct subscriber {
 struct registry {
         struct gwd_object *head, *tail;
         size_t n_objects;
+        /* Index by (kind, id): chained buckets, a power of two in number,
+         * doubled when the objects outnumber them. */
+        struct gwd_object **buckets;
+        size_t n_buckets;
         struct stored_event *ring;          /* GWD_EVENTS_MAX entries */
         uint64_t seq;                       /* last assigned */
         struct subscriber *subs;
@@ -137,16 +148,98 @@ static void copy_text(char *dst, size_t size, const char *src)
         dst[o] = '\0';
 }
 
+#define REGISTRY_MIN_BUCKETS 64u
+
+/* FNV-1a over kind, a separator that no token contains, and id. */
+static uint32_t object_hash(const char *kind, const char *id)
+{
+        uint32_t h = 2166136261u;
+        for (const char *p = kind; *p; p++)
+                h = (h ^ (unsigned char)*p) * 16777619u;
+        h = (h ^ 0xffu) * 16777619u;
+        for (const char *p = id; *p; p++)
+                h = (h ^ (unsigned char)*p) * 16777619u;
+        return h;
+}
+
+static void bucket_insert(struct registry *reg, struct gwd_object *obj)
+{
+        struct gwd_object **b = &reg->buckets[obj->hash & (reg->n_buckets - 1)];
+        obj->hnext = *b;
+        *b = obj;
+}
+
+/* Doubling is best effort: a failed allocation keeps the current table,
+ * which stays correct, only with longer chains.  Returns whether every
+ * object in the creation list was re-inserted. */
+static bool buckets_grow(struct registry *reg)
+{
+        size_t n = reg->n_buckets * 2;
+        struct gwd_object **nb = calloc(n, sizeof(*nb));
+        if (!nb)
+                return false;
+        free(reg->buckets);
+        reg->buckets = nb;
+        reg->n_buckets = n;
+        for (struct gwd_object *o = reg->head; o; o = o->next)
+                bucket_insert(reg, o);
+        return true;
+}
+
+static void bucket_remove(struct registry *reg, struct gwd_object *obj)
+{
+        struct gwd_object **pp = &reg->buckets[obj->hash & (reg->n_buckets - 1)];
+        while (*pp && *pp != obj)
+                pp = &(*pp)->hnext;
+        if (*pp)
+                *pp = obj->hnext;
+        obj->hnext = NULL;
+}
+
+static void child_link(struct gwd_object *parent, struct gwd_object *obj)
+{
+        obj->parent = parent;
+        if (!parent)
+                return;
+        obj->prev_sibling = parent->last_child;
+        obj->next_sibling = NULL;
+        if (parent->last_child)
+                parent->last_child->next_sibling = obj;
+        else
+                parent->first_child = obj;
+        parent->last_child = obj;
+}
+
+static void child_unlink(struct gwd_object *obj)
+{
+        struct gwd_object *parent = obj->parent;
+        if (!parent)
+                return;
+        if (obj->prev_sibling)
+                obj->prev_sibling->next_sibling = obj->next_sibling;
+        else
+                parent->first_child = obj->next_sibling;
+        if (obj->next_sibling)
+                obj->next_sibling->prev_sibling = obj->prev_sibling;
+        else
+                parent->last_child = obj->prev_sibling;
+        obj->parent = obj->prev_sibling = obj->next_sibling = NULL;
+}
+
 int registry_new(struct registry **ret)
 {
         struct registry *reg = calloc(1, sizeof(*reg));
         if (!reg)
                 return -ENOMEM;
         reg->ring = calloc(GWD_EVENTS_MAX, sizeof(*reg->ring));
-        if (!reg->ring) {
+        reg->buckets = calloc(REGISTRY_MIN_BUCKETS, sizeof(*reg->buckets));
+        if (!reg->ring || !reg->buckets) {
+                free(reg->ring);
+                free(reg->buckets);
                 free(reg);
                 return -ENOMEM;
         }
+        reg->n_buckets = REGISTRY_MIN_BUCKETS;
         reg->next_sub_id = 1;
         *ret = reg;
         return 0;
@@ -173,11 +266,15 @@ static void object_unlink_free(struct gwd_object *obj)
         else
                 reg->tail = obj->prev;
         reg->n_objects--;
-        for (struct gwd_object *o = reg->head; o; o = o->next)
-                if (o->parent == obj) {
-                        o->parent = NULL;
-                        json_cache_drop(o);
-                }
+        bucket_remove(reg, obj);
+        child_unlink(obj);
+        /* Orphans keep living (their owner frees them); their cached text
+         * named this parent. */
+        while (obj->first_child) {
+                struct gwd_object *o = obj->first_child;
+                child_unlink(o);
+                json_cache_drop(o);
+        }
         json_cache_drop(obj);
         free(obj->json_actions);
         if (obj->actions) {
@@ -195,6 +292,7 @@ void registry_free(struct registry *reg)
         while (reg->head)
                 object_unlink_free(reg->head);
         free(reg->ring);
+        free(reg->buckets);
         free(reg->subs);
         free(reg);
 }
@@ -288,7 +386,6 @@ int registry_object_new(struct registry *reg, struct gwd_ctx *owner, const char 
         }
         obj->reg = reg;
         obj->owner = owner;
-        obj->parent = parent;
         obj->userdata = userdata;
         obj->created_usec = obj->since_usec = now_usec(CLOCK_REALTIME);
 
@@ -299,6 +396,10 @@ int registry_object_new(struct registry *reg, struct gwd_ctx *owner, const char 
                 reg->head = obj;
         reg->tail = obj;
         reg->n_objects++;
+        obj->hash = object_hash(obj->kind, obj->id);
+        if (reg->n_objects <= reg->n_buckets || !buckets_grow(reg))
+                bucket_insert(reg, obj);
+        child_link(parent, obj);
 
         emit(reg, obj, "", obj->state, "created", obj->since_usec);
         *ret = obj;
@@ -362,10 +463,23 @@ struct gwd_object *registry_find(struct registry *reg, const char *kind, const c
 {
         if (!kind || !id)
                 return NULL;
-        for (struct gwd_object *o = reg->head; o; o = o->next)
-                if (strcmp(o->id, id) == 0 && strcmp(o->kind, kind) == 0)
+        uint32_t h = object_hash(kind, id);
+        for (struct gwd_object *o = reg->buckets[h & (reg->n_buckets - 1)]; o; o = o->hnext)
+                if (o->hash == h && strcmp(o->id, id) == 0 && strcmp(o->kind, kind) == 0)
                         return o;
         return NULL;
+}
+
+int registry_foreach_child(const struct gwd_object *parent,
+                           int (*fn)(void *ud, struct gwd_object *obj), void *ud)
+{
+        for (struct gwd_object *o = parent ? parent->first_child : NULL, *next; o; o = next) {
+                next = o->next_sibling;
+                int r = fn(ud, o);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
 }
 
 int registry_foreach(struct registry *reg, const char *kind,

@@ -29,6 +29,10 @@ unsigned registry_free_owned(struct registry *reg, struct gwd_ctx *owner);
 struct gwd_object *registry_find(struct registry *reg, const char *kind, const char *id);
 int registry_foreach(struct registry *reg, const char *kind,
                      int (*fn)(void *ud, struct gwd_object *obj), void *ud);
+/* fn for each child of parent, in creation order; fn may free the child
+ * it is given (not others). */
+int registry_foreach_child(const struct gwd_object *parent,
+                           int (*fn)(void *ud, struct gwd_object *obj), void *ud);
 const char *registry_object_kind(const struct gwd_object *obj);
 const char *registry_object_id(const struct gwd_object *obj);
 struct gwd_object *registry_object_parent(const struct gwd_object *obj);

@@ -99,6 +99,15 @@ if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
                 passed=$((passed + 1))
         else
                 tail -n 40 distcheck.log
+                # Name the failing tests of distcheck's own suite run and
+                # show the end of their logs (CI shows only the end of
+                # this output, so this comes last before the summary).
+                for trs in $(grep -lE '^:test-result: (FAIL|ERROR)' \
+                        $(find . -path '*/_build/*' -name '*.trs' 2>/dev/null) 2>/dev/null); do
+                        echo "---- distcheck: ${trs%.trs} failed; last lines of its log"
+                        grep -aE '^(not ok|# )' "${trs%.trs}.log" | tail -n 30
+                        tail -n 15 "${trs%.trs}.log"
+                done
                 echo "distcheck: FAILED"
                 failed=$((failed + 1))
         fi

@@ -1082,6 +1082,106 @@ START_TEST(t_parent_free_clears_child)
 }
 END_TEST
 
+/* The (kind, id) index grows past its initial size and stays exact while
+ * objects come and go; every lookup is checked against the creation list. */
+START_TEST(t_find_many)
+{
+        enum { N = 3000 };
+        static struct gwd_object *o[N];
+        char id[32];
+
+        for (int i = 0; i < N; i++) {
+                snprintf(id, sizeof(id), "obj%d", i);
+                o[i] = mkobj(&env, i % 2 ? "tcon" : "session", id, NULL, "good");
+        }
+        for (int i = 0; i < N; i++) {
+                snprintf(id, sizeof(id), "obj%d", i);
+                ck_assert_ptr_eq(env.api->object_find(env.ctx, i % 2 ? "tcon" : "session", id),
+                                 o[i]);
+                ck_assert_ptr_null(env.api->object_find(env.ctx, i % 2 ? "session" : "tcon", id));
+        }
+        /* every third one freed: the others are still found, the freed not */
+        for (int i = 0; i < N; i += 3)
+                env.api->object_free(o[i]);
+        for (int i = 0; i < N; i++) {
+                snprintf(id, sizeof(id), "obj%d", i);
+                struct gwd_object *f = env.api->object_find(env.ctx, i % 2 ? "tcon" : "session", id);
+                if (i % 3 == 0)
+                        ck_assert_ptr_null(f);
+                else
+                        ck_assert_ptr_eq(f, o[i]);
+        }
+        /* a freed id can be created again */
+        struct gwd_object *again = mkobj(&env, "session", "obj0", NULL, "good");
+        ck_assert_ptr_eq(env.api->object_find(env.ctx, "session", "obj0"), again);
+        ck_assert_int_eq(env.api->object_new(env.ctx, "session", "obj0", NULL, "good", NULL, NULL,
+                                             NULL, &again), -EEXIST);
+}
+END_TEST
+
+static int free_child_fn(void *ud, struct gwd_object *obj)
+{
+        ++*(int *)ud;
+        env.api->object_free(obj);
+        return 0;
+}
+
+START_TEST(t_foreach_child)
+{
+        struct gwd_object *p = mkobj(&env, "server", "p", NULL, "good");
+        struct gwd_object *q = mkobj(&env, "server", "q", NULL, "good");
+        struct gwd_object *c[5];
+        struct collect col = { .n = 0 };
+        char id[8];
+        int n = 0;
+
+        for (int i = 0; i < 5; i++) {
+                snprintf(id, sizeof(id), "c%d", i);
+                /* interleaved with another parent's children */
+                c[i] = mkobj(&env, "session", id, p, "good");
+                snprintf(id, sizeof(id), "d%d", i);
+                mkobj(&env, "session", id, q, "good");
+        }
+        mkobj(&env, "tcon", "grandchild", c[1], "good");
+        ck_assert_int_eq(env.api->object_foreach_child(p, collect_fn, &col), 0);
+        ck_assert_uint_eq(col.n, 5);
+        for (int i = 0; i < 5; i++)
+                ck_assert_ptr_eq(col.objs[i], c[i]);
+
+        /* first, middle and last child freed: order kept */
+        env.api->object_free(c[0]);
+        env.api->object_free(c[2]);
+        env.api->object_free(c[4]);
+        col.n = 0;
+        ck_assert_int_eq(env.api->object_foreach_child(p, collect_fn, &col), 0);
+        ck_assert_uint_eq(col.n, 2);
+        ck_assert_ptr_eq(col.objs[0], c[1]);
+        ck_assert_ptr_eq(col.objs[1], c[3]);
+
+        /* stops early with fn's value */
+        col.n = 0;
+        col.stop_after = 1;
+        ck_assert_int_eq(env.api->object_foreach_child(p, collect_fn, &col), 77);
+        ck_assert_uint_eq(col.n, 1);
+
+        /* fn may free the child it is given */
+        ck_assert_int_eq(env.api->object_foreach_child(q, free_child_fn, &n), 0);
+        ck_assert_int_eq(n, 5);
+        col.n = 0;
+        col.stop_after = 0;
+        ck_assert_int_eq(env.api->object_foreach_child(q, collect_fn, &col), 0);
+        ck_assert_uint_eq(col.n, 0);
+        ck_assert_ptr_null(env.api->object_find(env.ctx, "session", "d3"));
+
+        /* a freed parent has orphaned its children: none listed anywhere */
+        env.api->object_free(p);
+        ck_assert_ptr_null(env.api->object_parent(c[1]));
+        ck_assert_int_eq(env.api->object_foreach_child(c[1], collect_fn, &col), 0);
+        ck_assert_uint_eq(col.n, 1);    /* its own child stays */
+        ck_assert_int_eq(env.api->object_foreach_child(NULL, collect_fn, &col), 0);
+}
+END_TEST
+
 /* Never called: share_register only needs a table. */
 static void stub_open(void *share, const char *path, uint32_t flags, gwd_done_fn done,
                       void *cbdata)
@@ -1175,6 +1275,8 @@ static Suite *objects_suite(void)
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, t_create_find_foreach);
+        tcase_add_test(tc, t_find_many);
+        tcase_add_test(tc, t_foreach_child);
         tcase_add_test(tc, t_duplicate);
         tcase_add_test(tc, t_invalid_tokens);
         tcase_add_test(tc, t_id_max_length);

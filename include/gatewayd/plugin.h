@@ -61,7 +61,7 @@ extern "C" {
 #endif
 
 #define GWD_ABI_MAJOR 1
-#define GWD_ABI_MINOR 0
+#define GWD_ABI_MINOR 1
 
 /* The one exported symbol of every plugin. */
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry"
@@ -237,6 +237,12 @@ struct gwd_api {
         int (*path_check)(const char *path);
 
         /* --- appended in minor versions go below -------------------------- */
+        /* 1.1: calls fn for each child of `parent` (objects created with it
+         * as parent), in creation order, without visiting the rest of the
+         * registry; stops early and returns fn's value when non-zero. */
+        int (*object_foreach_child)(const struct gwd_object *parent,
+                                    int (*fn)(void *ud, struct gwd_object *obj),
+                                    void *ud);
 };
 
 struct gwd_plugin {

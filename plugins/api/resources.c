@@ -262,7 +262,6 @@ enum MHD_Result res_collection(struct api_req *r)
 
 struct children_acc {
         struct api *a;
-        struct gwd_object *parent;
         struct sbuf *b;
         size_t n;
 };
@@ -271,8 +270,6 @@ static int child_one(void *ud, struct gwd_object *obj)
 {
         struct children_acc *c = ud;
         const struct gwd_api *g = c->a->gapi;
-        if (g->object_parent(obj) != c->parent)
-                return 0;
         if (c->n++)
                 sbuf_append(c->b, ",", 1);
         sbuf_append(c->b, "{\"kind\":", 8);
@@ -291,7 +288,7 @@ enum MHD_Result res_object(struct api_req *r)
         const char *kind = r->route.params[0], *id = r->route.params[1];
         struct gwd_object *obj = a->gapi->object_find(a->ctx, kind, id);
         struct sbuf b = { 0 };
-        struct children_acc c = { .a = a, .parent = obj, .b = &b };
+        struct children_acc c = { .a = a, .b = &b };
 
         if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0)
                 return api_problem(r, MHD_HTTP_BAD_REQUEST, "this resource takes no query "
@@ -307,7 +304,7 @@ enum MHD_Result res_object(struct api_req *r)
          * in before it. */
         b.len--;
         sbuf_append(&b, ",\"children\":[", 13);
-        a->gapi->object_foreach(a->ctx, NULL, child_one, &c);
+        a->gapi->object_foreach_child(obj, child_one, &c);
         sbuf_append(&b, "]}", 2);
         if (b.oom) {
                 sbuf_free(&b);

@@ -14,6 +14,14 @@
  * 3.0.2: KDF(key, "SMB2AESCMAC", "SmbSign")); the final response is signed
  * with it.  Encryption keys stay the session's.
  *
+ * One binding runs at a time; the others wait in ses->binds_queued and
+ * start, in channel order, as each one ends.  Samba 4.17 hands each new
+ * connection of a known ClientGuid to the process serving that client;
+ * with several handed over at once it sometimes never answers the first
+ * SESSION_SETUP of one of them (seen on the wire: NEGOTIATE answered,
+ * binding leg 1 never), which costs a connect timeout and a second
+ * binding.  Binding in turn costs a few milliseconds per channel.
+ *
  * A binding that fails drops the channel's socket: the engine reconnects
  * and binds it again with backoff.  A server that cannot bind (no
  * multichannel capability, dialect below 3.0) is not asked again until
@@ -43,6 +51,20 @@ void smb_bind_clear(struct smb_bind *b)
         b->seq++;               /* a response still on the wire is stale now */
         smb_sm_unwait(&b->chan_wait);
         smb_auth_clear(&b->auth);
+}
+
+/* The next queued channel's turn, unless a binding is running. */
+static void bind_next(struct smb_session *ses)
+{
+        for (unsigned i = 0; i < ses->n_chans; i++)
+                if (ses->binds[i].running)
+                        return;
+        for (unsigned i = 0; i < ses->n_chans; i++)
+                if (ses->binds_queued & (1u << i)) {
+                        ses->binds_queued &= ~(1u << i);
+                        (void)smb_session_bind(ses, i);
+                        return;
+                }
 }
 
 static void bind_end(struct smb_bind *b, int error, uint32_t status, const char *what)
@@ -82,6 +104,7 @@ static void bind_end(struct smb_bind *b, int error, uint32_t status, const char 
         }
         if (ses->on_bind_result)
                 ses->on_bind_result(ses, b->index, error);
+        bind_next(ses);
 }
 
 static void bind_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
@@ -234,12 +257,17 @@ int smb_session_bind(struct smb_session *ses, unsigned index)
         c = ses->chans[index];
         if (c->bound)
                 return 0;
-        if (b->running)
+        if (b->running || (ses->binds_queued & (1u << index)))
                 return -EINPROGRESS;
         if (!smb_sm_is(&ses->sm, SMB_SES_GOOD) || !ses->keys_valid)
                 return -EAGAIN;
         if (b->unsupported)
                 return -EOPNOTSUPP;
+        for (unsigned i = 0; i < ses->n_chans; i++)
+                if (ses->binds[i].running) {
+                        ses->binds_queued |= 1u << index;
+                        return -EINPROGRESS;
+                }
         b->running = true;
         b->seq++;
         b->chan_wait.fn = on_chan_ready;
@@ -253,6 +281,11 @@ int smb_session_bind(struct smb_session *ses, unsigned index)
         if (ret < 0 && ret != -EINPROGRESS)
                 bind_end(b, ret, c->last_status, c->last_error[0] ? c->last_error : "cannot start");
         return -EINPROGRESS;
+}
+
+bool smb_session_binding(const struct smb_session *ses, unsigned index)
+{
+        return ses->binds[index].running || (ses->binds_queued & (1u << index));
 }
 
 void smb_session_bind_all(struct smb_session *ses)

@@ -96,7 +96,7 @@ static bool server_attempt_running(const struct smb_server *srv)
                 if (t->bg_wait.queued)
                         return true;
         for (unsigned i = 0; srv->ses && i < srv->ses->n_chans; i++)
-                if (srv->ses->binds[i].running)
+                if (smb_session_binding(srv->ses, i))
                         return true;
         return false;
 }

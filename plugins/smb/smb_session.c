@@ -545,6 +545,7 @@ int smb_session_add_channel(struct smb_session *ses, struct smb_conn *c)
 /* Every channel loses its binding (the session id is about to change). */
 static void unbind_all(struct smb_session *ses)
 {
+        ses->binds_queued = 0;
         for (unsigned i = 0; i < ses->n_chans; i++) {
                 if (ses->binds[i].running)
                         smb_bind_clear(&ses->binds[i]);
@@ -618,6 +619,8 @@ void smb_session_snapshot(struct smb_session *ses, json_t *d)
                 json_object_set_new(o, "id", json_string(ses->chans[i]->id));
                 json_object_set_new(o, "bound", json_boolean(ses->chans[i]->bound));
                 json_object_set_new(o, "binding", json_boolean(b->running));
+                json_object_set_new(o, "bind_queued",
+                                    json_boolean(ses->binds_queued & (1u << i)));
                 json_object_set_new(o, "binds", json_integer((json_int_t)b->binds));
                 if (b->last_error[0])
                         json_object_set_new(o, "last_error", json_string(b->last_error));

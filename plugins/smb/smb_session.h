@@ -61,6 +61,9 @@ struct smb_session {
         /* Channels not bound (need reconnection or binding), bit i = chans[i]. */
         uint32_t chans_need_reconnect;
         uint64_t chan_lost_us;          /* last loss of a bound channel (monotonic) */
+        /* Channels waiting for their turn to bind, bit i = chans[i]: one
+         * binding runs at a time (see smb_bind.c). */
+        uint32_t binds_queued;
 
         /* SESSION_SETUP exchange in progress */
         struct smb_waiter chan_wait;
@@ -106,6 +109,8 @@ int smb_session_bind(struct smb_session *ses, unsigned index);
 bool smb_session_peers_alive(struct smb_session *ses);
 /* Start binding every unbound channel (after a new session is good). */
 void smb_session_bind_all(struct smb_session *ses);
+/* Whether channel `index` is binding or waiting for its turn to bind. */
+bool smb_session_binding(const struct smb_session *ses, unsigned index);
 /* Abort a binding (no result is reported). */
 void smb_bind_clear(struct smb_bind *b);
 /* Force a new SESSION_SETUP on next use (admin action / session expired). */

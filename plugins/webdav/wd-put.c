@@ -2,7 +2,7 @@
 /*
  * PUT: the body is streamed into a temporary file next to the target
  * (".gwd-upload-<random>") and renamed over the target only once complete.
- * At most WD_PUT_BUFS chunks are held; while they are all being written
+ * At most WD_PUT_BUFS chunks of WD_PUT_CHUNK bytes are held; while they are all being written
  * the connection is suspended, so the client is slowed down to the
  * backend's pace.  Any failure or an interrupted upload closes and
  * unlinks the temporary file; the old target is never touched.
@@ -270,12 +270,12 @@ static void put_body(struct wd_req *req, const char *data, size_t *len)
                         req_wait(req);  /* backpressure: suspend until a write is done */
                         return;
                 }
-                if (!b->data && !(b->data = malloc(WD_CHUNK))) {
+                if (!b->data && !(b->data = malloc(WD_PUT_CHUNK))) {
                         put_fail(req, -ENOMEM);
                         *len = 0;
                         return;
                 }
-                n = WD_CHUNK - b->len < *len ? WD_CHUNK - b->len : *len;
+                n = WD_PUT_CHUNK - b->len < *len ? WD_PUT_CHUNK - b->len : *len;
                 if (max && p->received + n > max) {
                         put_fail(req, -EFBIG);
                         *len = 0;
@@ -286,7 +286,7 @@ static void put_body(struct wd_req *req, const char *data, size_t *len)
                 data += n;
                 *len -= n;
                 p->received += n;
-                if (b->len == WD_CHUNK) {
+                if (b->len == WD_PUT_CHUNK) {
                         submit(req, b);
                         p->cur = (p->cur + 1) % WD_PUT_BUFS;
                 }

@@ -118,3 +118,13 @@ wait_state() { # wait_state KIND ID STATE SECONDS
         done
         return 1
 }
+wait_for() { # wait_for SECONDS COMMAND [ARGS...]: until COMMAND succeeds
+        local i=0 n=$(($1 * 10))
+        shift
+        while [ $i -lt $n ]; do
+                "$@" && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        return 1
+}

@@ -202,11 +202,17 @@ cut_one proxy smb.fx
 
 # --- a hanging channel: requests go elsewhere ----------------------------------------
 r0=$(detail channel smb.fx.c3 '["sent_read"]')
+g0=$(detail channel smb.fx.c3 '["generation"]')
 api -X POST "$API/channels/smb.fx.c3/drill_hang" >/dev/null
 t0=$(date +%s%N)
 check "c3 hung: 4 downloads complete with every byte right" test "$(download_all hang)" = 4
 t1=$(date +%s%N)
 echo "# downloads with c3 hung took $(((t1 - t0) / 1000000)) ms"
+# Detected means c3 connected anew (its generation moved): until then it
+# still counts as bound, and its rebinding must not fall into the next
+# test's wire counts.
+c3_reconnected() { test "$(detail channel smb.fx.c3 '["generation"]')" -gt "$g0"; }
+check "c3 hung: detected (a new connection)" wait_for 20 c3_reconnected
 check "c3 hung: detected and bound again" wait_all_bound 20
 check "c3 hung: the session stayed good" test "$(state session smb.fx.s1)" = good
 
