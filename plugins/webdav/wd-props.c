@@ -366,7 +366,9 @@ static unsigned pf_parse(struct wd_req *req, struct propfind *pf, const char **m
         return 400;
 }
 
-void wd_propfind(struct wd_req *req)
+/* The common start of a PROPFIND: Depth checked (0 or 1), the body parsed,
+ * the multistatus opened.  NULL when the request was answered already. */
+static struct propfind *pf_begin(struct wd_req *req)
 {
         struct propfind *pf;
         const char *msg = NULL;
@@ -375,16 +377,16 @@ void wd_propfind(struct wd_req *req)
 
         if (depth == WD_DEPTH_BAD) {
                 req_respond_text(req, 400, "Depth must be 0, 1 or infinity");
-                return;
+                return NULL;
         }
         if (depth == WD_DEPTH_INFINITY) {
                 req_respond_cond(req, 403, "propfind-finite-depth", NULL);
-                return;
+                return NULL;
         }
         pf = calloc(1, sizeof(*pf));
         if (!pf) {
                 req_respond_errno(req, -ENOMEM, WD_M_READ);
-                return;
+                return NULL;
         }
         req->m = pf;
         req->m_free = pf_free;
@@ -393,10 +395,17 @@ void wd_propfind(struct wd_req *req)
         st = pf_parse(req, pf, &msg);
         if (st) {
                 req_respond_text(req, st, msg ? msg : "bad PROPFIND body");
-                return;
+                return NULL;
         }
         buf_adds(&pf->out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                            "<D:multistatus xmlns:D=\"DAV:\">\n");
+        return pf;
+}
+
+void wd_propfind(struct wd_req *req)
+{
+        if (!pf_begin(req))
+                return;
         req_wait(req);
         req_ref(req);
         req->ops->stat(req->sh, req->path, pf_stat_done, req);
@@ -434,35 +443,11 @@ static bool virtual_value(void *ud, struct wd_buf *b, const char *name)
 
 void wd_propfind_virtual(struct wd_req *req, const struct wd_vent *v, size_t n)
 {
-        struct propfind *pf;
-        const char *msg = NULL;
-        unsigned st;
-        int depth = wd_parse_depth(req_header(req, "Depth"), WD_DEPTH_INFINITY);
+        struct propfind *pf = pf_begin(req);
 
-        if (depth == WD_DEPTH_BAD) {
-                req_respond_text(req, 400, "Depth must be 0, 1 or infinity");
+        if (!pf)
                 return;
-        }
-        if (depth == WD_DEPTH_INFINITY) {
-                req_respond_cond(req, 403, "propfind-finite-depth", NULL);
-                return;
-        }
-        pf = calloc(1, sizeof(*pf));
-        if (!pf) {
-                req_respond_errno(req, -ENOMEM, WD_M_READ);
-                return;
-        }
-        req->m = pf;
-        req->m_free = pf_free;
-        buf_init(&pf->out);
-        st = pf_parse(req, pf, &msg);
-        if (st) {
-                req_respond_text(req, st, msg ? msg : "bad PROPFIND body");
-                return;
-        }
-        buf_adds(&pf->out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                           "<D:multistatus xmlns:D=\"DAV:\">\n");
-        for (size_t i = 0; i < (depth == 1 ? n : 1); i++)
+        for (size_t i = 0; i < (pf->depth == 1 ? n : 1); i++)
                 pf_response_with(pf, v[i].href, virtual_props, virtual_value,
                                  (void *)&v[i]);
         pf_finish(req);
