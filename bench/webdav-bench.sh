@@ -11,9 +11,13 @@
 #     plugin -> smbd) side by side with `smbclient get/put` of the same file
 #     to the same smbd in the same run (no signing, no encryption on either
 #     side), median of RUNS with alternating order, MiB/s and the ratio
-#     gatewayd/smbclient, and gatewayd's peak RSS.
+#     gatewayd/smbclient, and gatewayd's peak RSS (smbclient puts a new file
+#     each time, as the gateway does; the gateway's PUT also includes its
+#     FLUSH, smbclient's does not); then PARALLEL concurrent
+#     GETs of that file and 4 KiB GETs from CLIENTS clients, through SMB.
 # Usage: bench/webdav-bench.sh [--smb] [BUILDDIR]   (environment: SIZE_MB=1024,
-#        RUNS=3, CLIENTS=64, DURATION=10, PARALLEL=16)
+#        RUNS=3, CLIENTS=64, DURATION=10, PARALLEL=16; --smb only: DIRS="PUT"
+#        or "GET" measures that direction alone and nothing else)
 # Use a build without --enable-sanitizers for meaningful numbers.
 set -eu
 
@@ -60,6 +64,62 @@ start_gatewayd() {
         [ -n "$PORT" ] || { cat "$T/log"; exit 1; }
 }
 
+rss() { awk '/^VmRSS/ {print $2}' /proc/$DPID/status; }
+mbps() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
+best() { sort -n | tail -1; }
+sample_rss() { # pids to watch -> peak rss in kB while any of them runs
+        local peak=0 r alive p
+        while :; do
+                alive=0
+                for p in "$@"; do
+                        kill -0 "$p" 2>/dev/null && alive=1
+                done
+                [ "$alive" = 1 ] || break
+                r=$(rss)
+                [ "$r" -gt "$peak" ] && peak=$r
+                sleep 0.05
+        done
+        echo "$peak"
+}
+
+# concurrent_gets NAME BASE_RSS_KB WHAT: PARALLEL concurrent GETs of $U/NAME,
+# total MiB/s and gatewayd's peak RSS against BASE_RSS_KB
+concurrent_gets() {
+        local start end total peak pids=()
+        start=$(date +%s.%N)
+        for _ in $(seq "$PARALLEL"); do
+                curl -s -o /dev/null "$U/$1" &
+                pids+=($!)
+        done
+        peak=$(sample_rss "${pids[@]}")
+        wait "${pids[@]}"
+        end=$(date +%s.%N)
+        total=$(awk -v s="$start" -v e="$end" -v n="$PARALLEL" -v m="$SIZE_MB" \
+                'BEGIN { printf "%.0f", n * m / (e - s) }')
+        echo "$PARALLEL concurrent GETs of ${SIZE_MB} MiB: $total MiB/s total," \
+             "peak RSS $((peak / 1024)) MiB (+$(( (peak - $2) / 1024 )) MiB $3)"
+}
+
+# small_gets: 4 KiB GETs from CLIENTS concurrent clients
+small_gets() {
+        head -c 4096 /dev/urandom > "$T/small"
+        curl -s -T "$T/small" -o /dev/null "$U/small"
+        if command -v wrk >/dev/null; then
+                wrk -t2 -c"$CLIENTS" -d"${DURATION}s" "$U/small" > "$T/wrk"
+                echo "4 KiB GET, $CLIENTS clients (wrk, ${DURATION}s):" \
+                     "$(awk '/Requests\/sec/ {print $2}' "$T/wrk") requests/s," \
+                     "latency avg $(awk '/Latency/ {print $2; exit}' "$T/wrk")," \
+                     "errors: $(grep -c 'Non-2xx\|Socket errors' "$T/wrk" || true)"
+        else
+                N=$((CLIENTS * 100))
+                START=$(date +%s.%N)
+                seq "$N" | xargs -P "$CLIENTS" -I{} curl -s -o /dev/null "$U/small"
+                END=$(date +%s.%N)
+                echo "4 KiB GET, $CLIENTS clients (curl): $(awk -v s="$START" -v e="$END" -v n="$N" \
+                        'BEGIN { printf "%.0f", n / (e - s) }') requests/s"
+        fi
+}
+
 if [ "$MODE" = smb ]; then
         [ "$(id -u)" = 0 ] || { echo "webdav-bench --smb: needs root (the smbd fixture)" >&2; exit 1; }
         command -v smbclient >/dev/null || { echo "webdav-bench --smb: needs smbclient" >&2; exit 1; }
@@ -79,6 +139,7 @@ if [ "$MODE" = smb ]; then
         "shares": [ { "name": "bench", "server": "fx", "share": "data" } ] } },
     { "name": "dav", "plugin": "webdav",
       "config": { "listen": [ "127.0.0.1:0" ], "allow_anonymous_loopback": true,
+                  "max_connections": 512,
                   "exports": [ { "share": "bench" } ] } } ] }
 CONF
         start_gatewayd "$BUILDDIR/plugins/smb/.libs:$BUILDDIR/plugins/webdav/.libs"
@@ -107,7 +168,7 @@ CONF
                 [ "$(curl -s -o /dev/null -w '%{http_code}' "$U/dav.bin")" = 200 ]
         }
         median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-        for dir in PUT GET; do
+        for dir in ${DIRS:-PUT GET}; do
                 : > "$T/d.t"
                 : > "$T/s.t"
                 for i in $(seq "$RUNS"); do
@@ -118,6 +179,12 @@ CONF
                                 if [ $dir = PUT ] && [ $who = d ]; then
                                         timed dav_put
                                 elif [ $dir = PUT ]; then
+                                        # A new file each time, like the gateway's
+                                        # PUT (a temporary file renamed over the
+                                        # target): overwriting allocated blocks in
+                                        # place is cheaper for the server's file
+                                        # system than allocating new ones.
+                                        rm -f "$SHARE/smb.bin"
                                         timed "${SMBC[@]}" -c "put $T/big smb.bin"
                                 elif [ $who = d ]; then
                                         timed dav_get
@@ -141,6 +208,10 @@ CONF
         done
         echo "gatewayd peak RSS: $(awk '/^VmHWM/ { printf "%d MiB", $2 / 1024 }' /proc/$DPID/status)" \
              "(median of $RUNS runs, alternating order; wall time, smbclient including its logon)"
+        if [ -z "${DIRS:-}" ]; then
+                concurrent_gets dav.bin "$(rss)" "over idle"
+                small_gets
+        fi
         exit 0
 fi
 
@@ -158,9 +229,6 @@ CONF
 start_gatewayd "$BUILDDIR/plugins/mem/.libs:$BUILDDIR/plugins/webdav/.libs"
 U=http://127.0.0.1:$PORT/bench
 
-rss() { awk '/^VmRSS/ {print $2}' /proc/$DPID/status; }
-mbps() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
-best() { sort -n | tail -1; }
 
 echo "# gatewayd webdav benchmark: $(date -u +%F), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# build: $BUILDDIR ($(grep -q fsanitize "$BUILDDIR/Makefile" 2>/dev/null && grep -q '^SAN_CFLAGS = -f' "$BUILDDIR/Makefile" && echo sanitizers || echo plain))"
@@ -174,20 +242,6 @@ echo "PUT ${SIZE_MB} MiB: $(mbps "$(cat "$T/put")") MiB/s (best of $RUNS)"
 rm -f "$T/big"
 RSS1=$(rss)
 
-sample_rss() { # pids to watch -> peak rss in kB while any of them runs
-        local peak=0 r alive p
-        while :; do
-                alive=0
-                for p in "$@"; do
-                        kill -0 "$p" 2>/dev/null && alive=1
-                done
-                [ "$alive" = 1 ] || break
-                r=$(rss)
-                [ "$r" -gt "$peak" ] && peak=$r
-                sleep 0.05
-        done
-        echo "$peak"
-}
 for _ in $(seq "$RUNS"); do
         curl -s -o /dev/null -w '%{speed_download}\n' "$U/big"
 done | best > "$T/get"
@@ -198,34 +252,7 @@ PEAK=$(sample_rss $!)
 echo "RSS: $((RSS0 / 1024)) MiB idle, $((RSS1 / 1024)) MiB with the file in the mem backend," \
      "peak $((PEAK / 1024)) MiB during one GET (+$(( (PEAK - RSS1) / 1024 )) MiB)"
 
-START=$(date +%s.%N)
-PIDS=()
-for i in $(seq "$PARALLEL"); do
-        curl -s -o /dev/null "$U/big" &
-        PIDS+=($!)
-done
-PEAK=$(sample_rss "${PIDS[@]}")
-wait "${PIDS[@]}"
-END=$(date +%s.%N)
-TOTAL=$(awk -v s="$START" -v e="$END" -v n="$PARALLEL" -v m="$SIZE_MB" \
-        'BEGIN { printf "%.0f", n * m / (e - s) }')
-echo "$PARALLEL concurrent GETs of ${SIZE_MB} MiB: $TOTAL MiB/s total," \
-     "peak RSS $((PEAK / 1024)) MiB (+$(( (PEAK - RSS1) / 1024 )) MiB over the data)"
+concurrent_gets big "$RSS1" "over the data"
 curl -s -X DELETE "$U/big" >/dev/null
 
-head -c 4096 /dev/urandom > "$T/small"
-curl -s -T "$T/small" -o /dev/null "$U/small"
-if command -v wrk >/dev/null; then
-        wrk -t2 -c"$CLIENTS" -d"${DURATION}s" "$U/small" > "$T/wrk"
-        echo "4 KiB GET, $CLIENTS clients (wrk, ${DURATION}s):" \
-             "$(awk '/Requests\/sec/ {print $2}' "$T/wrk") requests/s," \
-             "latency avg $(awk '/Latency/ {print $2; exit}' "$T/wrk")," \
-             "errors: $(grep -c 'Non-2xx\|Socket errors' "$T/wrk" || true)"
-else
-        N=$((CLIENTS * 100))
-        START=$(date +%s.%N)
-        seq "$N" | xargs -P "$CLIENTS" -I{} curl -s -o /dev/null "$U/small"
-        END=$(date +%s.%N)
-        echo "4 KiB GET, $CLIENTS clients (curl): $(awk -v s="$START" -v e="$END" -v n="$N" \
-                'BEGIN { printf "%.0f", n / (e - s) }') requests/s"
-fi
+small_gets

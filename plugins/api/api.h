@@ -35,6 +35,11 @@
 #define API_DEFAULT_MAX_BODY (64u * 1024u)
 #define API_DEFAULT_MAX_CONNECTIONS 128u
 #define API_DEFAULT_CONN_TIMEOUT 30u
+/* sd-event priority of the API server: after the data path (0).  A
+ * build-time knob (-DAPI_EVENT_PRIORITY=0) for measuring its effect. */
+#ifndef API_EVENT_PRIORITY
+#define API_EVENT_PRIORITY 10
+#endif
 #define API_DEFAULT_MAX_SSE 32u
 #define API_MAX_WAIT_S 300
 #define API_OP_DEFAULT_DEADLINE_S 120

@@ -575,6 +575,9 @@ static int api_start(void *state)
                 .connection_timeout_s = a->set.connection_timeout,
                 .tls_cert_file = a->set.tls_cert_file,
                 .tls_key_file = a->set.tls_key_file,
+                /* The admin plane yields to the data plane: when both are
+                 * ready in one loop iteration, file I/O is served first. */
+                .priority = API_EVENT_PRIORITY,
                 .handler = on_request,
                 .handler_cls = a,
                 .completed = on_completed,

@@ -419,6 +419,14 @@ static int listener_start(struct httpd *h, struct listener *l, const struct http
         r = sd_event_source_set_enabled(l->now, SD_EVENT_OFF);
         if (r < 0)
                 return r;
+        if (cfg->priority) {
+                sd_event_source *srcs[] = { l->io, l->timer, l->now };
+                for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+                        r = sd_event_source_set_priority(srcs[i], cfg->priority);
+                        if (r < 0)
+                                return r;
+                }
+        }
         rearm(l);
         return 0;
 }

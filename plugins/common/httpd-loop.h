@@ -83,6 +83,10 @@ struct httpd_config {
          * them at a "%00" ("/a%00b" arrives as "/a") and accepts malformed
          * escapes verbatim. */
         bool raw_urls;
+        /* sd-event priority of the server's event sources (0: normal;
+         * larger: served after sources of a smaller value that are ready in
+         * the same loop iteration). */
+        int64_t priority;
         MHD_AccessHandlerCallback handler;
         void *handler_cls;
         MHD_RequestCompletedCallback completed;     /* may be NULL */

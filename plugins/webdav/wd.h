@@ -46,11 +46,15 @@
 
 #define WD_CHUNK (256u * 1024u)         /* one backend read or write */
 #define WD_RING_SLOTS 4                 /* GET: reads in flight / buffered */
+#ifndef WD_PUT_BUFS
 #define WD_PUT_BUFS 2                   /* PUT: writes in flight */
+#endif
 /* PUT: one backend write.  Larger than a GET chunk: the SMB server pays per
  * WRITE (smbd queues each to its I/O thread pool), so 4 MiB writes cost it
  * far less CPU than 256 KiB ones; 8 MiB of buffers per upload at most. */
+#ifndef WD_PUT_CHUNK
 #define WD_PUT_CHUNK (4u << 20)
+#endif
 #define WD_XML_BODY_MAX (256u * 1024u)  /* PROPFIND, PROPPATCH, LOCK bodies */
 #define WD_LOCK_TIMEOUT_DEFAULT 3600u
 #define WD_LOCK_TIMEOUT_MAX 86400u

@@ -4,7 +4,7 @@
 # plugins/webdav over the smb backend: a private Samba smbd on loopback
 # (tests/smb/smbd-fixture.sh), gatewayd with the smb plugin connected to it and
 # the webdav plugin on an ephemeral loopback port, then the WebDAV checks that
-# make sense against SMB (GET/HEAD/ranges/conditionals, PUT, 256 MiB round
+# make sense against SMB (GET/HEAD/ranges/conditionals, PUT, 512 MiB round
 # trip, PROPFIND, MKCOL/DELETE/COPY/MOVE, odd names, error statuses), each
 # cross-checked with smbclient against the same smbd in both directions.
 # Needs root (the fixture creates a unix user), Samba's smbd and smbclient,
@@ -93,7 +93,7 @@ fi
 smbd_fixture_add_share full "path = $WORK/full" || bad "smbd_fixture_add_share full"
 
 # --- gatewayd: smb backend, webdav frontend ------------------------------------------------
-MAX_UPLOAD=$(( (256 + 8) << 20 ))
+MAX_UPLOAD=$(( (512 + 8) << 20 ))
 cat >"$WORK/gw.json" <<EOF
 {
   "daemon": { "log_level": "info" },
@@ -212,21 +212,21 @@ check "a change made through SMB changes the ETag" 1 \
 check "... so the old ETag no longer matches (200)" 200 "$(code -H "If-None-Match: $ETAG" "$D/f1m")"
 check "... and If-Match with it fails (412)" 412 "$(code -T "$WORK/f1" -H "If-Match: $ETAG" "$D/f1m")"
 
-# --- 256 MiB up and down ----------------------------------------------------------------------
-head -c $((256 << 20)) /dev/urandom >"$WORK/big"
+# --- 512 MiB up and down ----------------------------------------------------------------------
+head -c $((512 << 20)) /dev/urandom >"$WORK/big"
 BIGSHA=$(sha "$WORK/big")
-check "PUT 256 MiB (201)" 201 "$(code -T "$WORK/big" "$D/big.bin")"
-check "the 256 MiB file on the SMB server" "$BIGSHA" "$(sha "$DATA/big.bin" 2>/dev/null)"
-check "GET 256 MiB" "$BIGSHA" "$(curl -s "$D/big.bin" | sha256sum | cut -d' ' -f1)"
+check "PUT 512 MiB (201)" 201 "$(code -T "$WORK/big" "$D/big.bin")"
+check "the 512 MiB file on the SMB server" "$BIGSHA" "$(sha "$DATA/big.bin" 2>/dev/null)"
+check "GET 512 MiB" "$BIGSHA" "$(curl -s "$D/big.bin" | sha256sum | cut -d' ' -f1)"
 rm -f "$WORK/big.smb"
 smbc data -c "get big.bin $WORK/big.smb"
-check "smbclient reads the 256 MiB file" "$BIGSHA" "$(sha "$WORK/big.smb" 2>/dev/null)"
+check "smbclient reads the 512 MiB file" "$BIGSHA" "$(sha "$WORK/big.smb" 2>/dev/null)"
 rm -f "$WORK/big.smb"
-check "range in the middle of the 256 MiB file" \
-        "$(dd if="$WORK/big" bs=1M skip=200 count=1 status=none | sha256sum | cut -d' ' -f1)" \
-        "$(curl -s -r $((200 << 20))-$(((201 << 20) - 1)) "$D/big.bin" | sha256sum | cut -d' ' -f1)"
+check "range in the middle of the 512 MiB file" \
+        "$(dd if="$WORK/big" bs=1M skip=400 count=1 status=none | sha256sum | cut -d' ' -f1)" \
+        "$(curl -s -r $((400 << 20))-$(((401 << 20) - 1)) "$D/big.bin" | sha256sum | cut -d' ' -f1)"
 rm -f "$WORK/big"
-check "DELETE the 256 MiB file (204)" 204 "$(code -X DELETE "$D/big.bin")"
+check "DELETE the 512 MiB file (204)" 204 "$(code -X DELETE "$D/big.bin")"
 check "... gone on the SMB server" "" "$(ls "$DATA/big.bin" 2>/dev/null)"
 
 # --- PROPFIND -------------------------------------------------------------------------------

@@ -134,11 +134,16 @@ checkgrep "OPTIONS Allow lists LOCK" '^Allow: .*PROPFIND.*LOCK' "$T/h"
 head -c 1 /dev/urandom > "$T/f1"
 head -c $((1048576 + 1)) /dev/urandom > "$T/f1m"
 head -c $((64 << 20)) /dev/urandom > "$T/f64m"
-for f in f0 f1 f1m f64m; do
+head -c $((512 << 20)) /dev/urandom > "$T/f512m"
+for f in f0 f1 f1m f64m f512m; do
         check "PUT $f creates (201)" 201 "$(code -T "$T/$f" "$D/$f")"
         curl -s -o "$T/$f.back" "$D/$f"
         check "GET $f sha256" "$(sha "$T/$f")" "$(sha "$T/$f.back")"
+        rm -f "$T/$f.back"
 done
+# The share's quota (768 MiB) is for the tests below.
+check "DELETE f512m (204)" 204 "$(code -X DELETE "$D/f512m")"
+rm -f "$T/f512m"
 check "PUT over an existing file (204)" 204 "$(code -T "$T/f1m" "$D/f1")"
 curl -s -o "$T/back" "$D/f1"
 check "overwritten content" "$(sha "$T/f1m")" "$(sha "$T/back")"
