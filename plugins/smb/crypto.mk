@@ -10,14 +10,14 @@ libgwdsmb_la_SOURCES += \
 check_PROGRAMS += tests/smb/test-crypto tests/smb/test-ntlm tests/smb/test-spnego
 TESTS += tests/smb/test-crypto tests/smb/test-ntlm tests/smb/test-spnego
 
-tests_smb_test_crypto_SOURCES = tests/smb/test-crypto.c
+tests_smb_test_crypto_SOURCES = tests/smb/test-crypto.c tests/smb/enc311-packets.h
 tests_smb_test_crypto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_smb_test_crypto_LDADD = libgwdsmb.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 
-tests_smb_test_ntlm_SOURCES = tests/smb/test-ntlm.c
+tests_smb_test_ntlm_SOURCES = tests/smb/test-ntlm.c tests/smb/enc311-packets.h
 tests_smb_test_ntlm_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_smb_test_ntlm_LDADD = libgwdsmb.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 
-tests_smb_test_spnego_SOURCES = tests/smb/test-spnego.c
+tests_smb_test_spnego_SOURCES = tests/smb/test-spnego.c tests/smb/enc311-packets.h
 tests_smb_test_spnego_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_smb_test_spnego_LDADD = libgwdsmb.la $(CHECK_LIBS) $(OPENSSL_LIBS)
