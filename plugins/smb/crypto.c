@@ -637,9 +637,13 @@ static int transform_ok(const uint8_t *hdr, size_t len)
 }
 
 /* One AEAD pass.  enc: tag is written to `tag`; dec: `tag` is checked. */
+/* The message is `head` followed by `tail` (tail_len may be 0); the result
+ * goes to `out` (head_len + tail_len bytes; out == head is in place). */
 static int aead(uint16_t cipher, int enc, const uint8_t *key, const uint8_t *hdr,
-                uint8_t *buf, size_t len, uint8_t tag[SMB_SIG_LEN])
+                const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len,
+                uint8_t *out, uint8_t tag[SMB_SIG_LEN])
 {
+        size_t len = head_len + tail_len;
         const char *name = cipher_name(cipher);
         int ccm = smb_cipher_nonce_len(cipher) == 11, nlen = smb_cipher_nonce_len(cipher);
         EVP_CIPHER *c = name ? EVP_CIPHER_fetch(NULL, name, NULL) : NULL;
@@ -664,9 +668,24 @@ static int aead(uint16_t cipher, int enc, const uint8_t *key, const uint8_t *hdr
                                                 tag) != 1)
                 goto out;
         ret = -EBADMSG;
-        if (EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len) != 1)
+        if (tail_len && ccm) {
+                /* CCM takes the data in one update: gather it first. */
+                if (out != head)
+                        memmove(out, head, head_len);
+                memcpy(out + head_len, tail, tail_len);
+                head = out;
+                head_len = len;
+                tail_len = 0;
+        }
+        if (EVP_CipherUpdate(ctx, out, &outl, head, (int)head_len) != 1)
                 goto out;       /* CCM reports a bad tag here */
-        if (EVP_CipherFinal_ex(ctx, buf + outl, &outl) != 1)
+        size_t done = (size_t)outl;
+        if (tail_len) {
+                if (EVP_CipherUpdate(ctx, out + done, &outl, tail, (int)tail_len) != 1)
+                        goto out;
+                done += (size_t)outl;
+        }
+        if (EVP_CipherFinal_ex(ctx, out + done, &outl) != 1)
                 goto out;       /* GCM reports a bad tag here */
         ret = -EIO;
         if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, SMB_SIG_LEN, tag) != 1)
@@ -685,19 +704,28 @@ static int aead_args_ok(uint16_t cipher, const uint8_t *key, size_t key_len, con
                len <= INT_MAX;
 }
 
-int smb_encrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
-                uint8_t hdr[SMB_TRANSFORM_HDR_LEN], uint8_t *buf, size_t len)
+int smb_encrypt_to(uint16_t cipher, const uint8_t *key, size_t key_len,
+                   uint8_t hdr[SMB_TRANSFORM_HDR_LEN], const uint8_t *head, size_t head_len,
+                   const uint8_t *tail, size_t tail_len, uint8_t *out)
 {
         uint8_t tag[SMB_SIG_LEN];
         int ret;
 
-        if (!aead_args_ok(cipher, key, key_len, hdr, buf, len) || !transform_ok(hdr, len))
+        if (!out || (tail_len && !tail) || head_len > INT_MAX || tail_len > INT_MAX - head_len ||
+            !aead_args_ok(cipher, key, key_len, hdr, head, head_len + tail_len) ||
+            !transform_ok(hdr, head_len + tail_len))
                 return -EINVAL;
-        ret = aead(cipher, 1, key, hdr, buf, len, tag);
+        ret = aead(cipher, 1, key, hdr, head, head_len, tail, tail_len, out, tag);
         if (ret)
                 return ret == -EBADMSG ? -EIO : ret;
         memcpy(hdr + SMB_TRANSFORM_SIG_OFF, tag, SMB_SIG_LEN);
         return 0;
+}
+
+int smb_encrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
+                uint8_t hdr[SMB_TRANSFORM_HDR_LEN], uint8_t *buf, size_t len)
+{
+        return smb_encrypt_to(cipher, key, key_len, hdr, buf, len, NULL, 0, buf);
 }
 
 int smb_decrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
@@ -711,7 +739,7 @@ int smb_decrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
         if (!transform_ok(hdr, len))
                 return -EBADMSG;
         memcpy(tag, hdr + SMB_TRANSFORM_SIG_OFF, SMB_SIG_LEN);
-        ret = aead(cipher, 0, key, hdr, buf, len, tag);
+        ret = aead(cipher, 0, key, hdr, buf, len, NULL, 0, buf, tag);
         if (ret)
                 smb_wipe(buf, len);
         return ret;

@@ -163,6 +163,16 @@ int smb_transform_init(uint8_t hdr[SMB_TRANSFORM_HDR_LEN], const uint8_t *nonce,
  */
 int smb_encrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
                 uint8_t hdr[SMB_TRANSFORM_HDR_LEN], uint8_t *buf, size_t len);
+/*
+ * The same for a message in two pieces, `head` then `tail` (tail_len may be
+ * 0), written encrypted to `out` (head_len + tail_len bytes, which may be
+ * `head` itself): a WRITE's header and its payload go straight from where
+ * they are to the frame, without first being copied together (GCM; CCM
+ * needs the whole message in one piece and gathers it in `out` first).
+ */
+int smb_encrypt_to(uint16_t cipher, const uint8_t *key, size_t key_len,
+                   uint8_t hdr[SMB_TRANSFORM_HDR_LEN], const uint8_t *head, size_t head_len,
+                   const uint8_t *tail, size_t tail_len, uint8_t *out);
 
 /*
  * Decrypt in place and authenticate.  -EBADMSG if the header is malformed

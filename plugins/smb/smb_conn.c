@@ -415,6 +415,45 @@ void smb_conn_drop(struct smb_conn *c, int error, const char *cause)
 
 /* --- sending --------------------------------------------------------------- */
 
+/* Encrypted frames are as large as the largest WRITE (8 MiB against
+ * Samba): a fresh allocation of that size is a fresh mapping, faulted in
+ * page by page and unmapped again after the send.  One spare buffer per
+ * channel is kept for the next frame instead. */
+#define WIRE_SPARE_MIN (64u * 1024u)
+
+static int frame_buf_take(struct smb_conn *c, struct smb_req *r)
+{
+        /* Small frames come cheaply from the heap; the spare is for big ones. */
+        if (c->wire_spare && c->wire_spare_cap >= r->wire_len && r->wire_len >= WIRE_SPARE_MIN) {
+                r->wire = c->wire_spare;
+                r->wire_cap = c->wire_spare_cap;
+                c->wire_spare = NULL;
+                c->wire_spare_cap = 0;
+                return 0;
+        }
+        r->wire = malloc(r->wire_len);
+        if (!r->wire)
+                return -ENOMEM;
+        r->wire_cap = r->wire_len;
+        return 0;
+}
+
+/* Keep the larger of the frame and the spare; free the other. */
+static void frame_buf_release(struct smb_conn *c, struct smb_req *r)
+{
+        if (!r->wire)
+                return;
+        if (r->wire_cap > c->wire_spare_cap && r->wire_cap >= WIRE_SPARE_MIN && !c->freeing) {
+                free(c->wire_spare);
+                c->wire_spare = r->wire;
+                c->wire_spare_cap = r->wire_cap;
+        } else {
+                free(r->wire);
+        }
+        r->wire = NULL;
+        r->wire_cap = 0;
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 static void update_io_events(struct smb_conn *c)
@@ -481,8 +520,7 @@ static int flush_sendq(struct smb_conn *c)
                         left -= rem;
                         r->sent += rem;
                         /* The encrypted copy is not needed once on the wire. */
-                        free(r->wire);
-                        r->wire = NULL;
+                        frame_buf_release(c, r);
                         list_del(r);
                         list_add_tail(&c->pending, r);
                         r->where = REQ_PENDING;
@@ -573,24 +611,21 @@ static int dispatch(struct smb_conn *c, struct smb_req *r)
                 if (nlen < 0 || total > SMB2_TCP_FRAME_MAX - SMB2_TRANSFORM_HDR_SIZE)
                         return -EMSGSIZE;
                 r->wire_len = 4 + SMB2_TRANSFORM_HDR_SIZE + total;
-                r->wire = malloc(r->wire_len);
-                if (!r->wire)
-                        return -ENOMEM;
+                ret = frame_buf_take(c, r);
+                if (ret < 0)
+                        return ret;
                 uint8_t *th = r->wire + 4;
                 uint8_t *body = th + SMB2_TRANSFORM_HDR_SIZE;
-                memcpy(body, hdr, msg_len);
-                if (r->payload_len)
-                        memcpy(body + msg_len, r->payload, r->payload_len);
                 ret = smb_session_next_nonce(ses, nonce, (size_t)nlen);
                 if (ret == 0)
                         ret = smb_transform_init(th, nonce, (size_t)nlen, (uint32_t)total,
                                                  ses->session_id);
                 if (ret == 0)
-                        ret = smb_encrypt(c->cipher, ses->keys.encryption,
-                                          ses->keys.cipher_key_len, th, body, total);
+                        ret = smb_encrypt_to(c->cipher, ses->keys.encryption,
+                                             ses->keys.cipher_key_len, th, hdr, msg_len,
+                                             r->payload, r->payload_len, body);
                 if (ret < 0) {
-                        free(r->wire);
-                        r->wire = NULL;
+                        frame_buf_release(c, r);
                         return ret;
                 }
                 struct wire_wr fw = wire_wr_init(r->wire, 4);
@@ -1377,5 +1412,6 @@ void smb_conn_free(struct smb_conn *c)
         smb_sm_unpublish(&c->sm);
         free(c->hash);
         free(c->id);
+        free(c->wire_spare);
         free(c);
 }

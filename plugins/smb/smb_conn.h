@@ -111,7 +111,7 @@ struct smb_req {
         struct smb_req *next, *prev;    /* credit wait / send queue / pending list */
         struct smb_req *hnext;          /* pending hash chain */
         uint8_t *wire;                  /* encrypted frame, when encrypting */
-        size_t wire_len;
+        size_t wire_len, wire_cap;
         size_t sent;                    /* bytes of this request already written */
 };
 
@@ -182,6 +182,9 @@ struct smb_conn {
         uint8_t client_guid[16];
         uint8_t server_guid[16];
         uint8_t preauth[SMB_PREAUTH_HASH_LEN];
+
+        uint8_t *wire_spare;            /* a sent encrypted frame's buffer, for reuse */
+        size_t wire_spare_cap;
 
         /* reconnect bookkeeping (the engine is in issue 4) */
         uint64_t generation;            /* +1 per successful TCP connect */

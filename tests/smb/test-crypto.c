@@ -627,6 +627,50 @@ START_TEST(encrypt_published)
 }
 END_TEST
 
+/* A message in two pieces encrypts to the same bytes and tag, split
+ * anywhere, out of place and in place (head == out). */
+START_TEST(encrypt_two_pieces)
+{
+        for (size_t i = 0; i < sizeof(enc_vecs) / sizeof(enc_vecs[0]); i++) {
+                const struct enc_vec *e = &enc_vecs[i];
+                size_t kl, nl, pl;
+                uint8_t *k = unhex_alloc(e->key, &kl), *nonce = unhex_alloc(e->nonce, &nl);
+                uint8_t *p = unhex_alloc(e->plain, &pl), hdr[SMB_TRANSFORM_HDR_LEN];
+                uint8_t *out = malloc(pl);
+
+                ck_assert_ptr_nonnull(out);
+                for (size_t split = 0; split <= pl; split += (split < 3 ? 1 : 7)) {
+                        ck_assert_int_eq(smb_transform_init(hdr, nonce, nl, (uint32_t)pl,
+                                                            e->session_id), 0);
+                        memset(out, 0xAA, pl);
+                        ck_assert_int_eq(smb_encrypt_to(e->cipher, k, kl, hdr, p, split,
+                                                        p + split, pl - split, out), 0);
+                        CHECK_HEX(hdr + SMB_TRANSFORM_SIG_OFF, 16, e->sig);
+                        CHECK_HEX(out, pl, e->cipher_text);
+                        /* in place: the head is the output buffer */
+                        memcpy(out, p, split);
+                        memset(out + split, 0x55, pl - split);
+                        ck_assert_int_eq(smb_transform_init(hdr, nonce, nl, (uint32_t)pl,
+                                                            e->session_id), 0);
+                        ck_assert_int_eq(smb_encrypt_to(e->cipher, k, kl, hdr, out, split,
+                                                        p + split, pl - split, out), 0);
+                        CHECK_HEX(out, pl, e->cipher_text);
+                }
+                /* inconsistent arguments */
+                ck_assert_int_eq(smb_encrypt_to(e->cipher, k, kl, hdr, p, 1, NULL, pl - 1, out),
+                                 -EINVAL);
+                ck_assert_int_eq(smb_encrypt_to(e->cipher, k, kl, hdr, p, pl, NULL, 0, NULL),
+                                 -EINVAL);
+                ck_assert_int_eq(smb_encrypt_to(e->cipher, k, kl, hdr, p, pl - 1, NULL, 0, out),
+                                 -EINVAL);      /* OriginalMessageSize is pl */
+                free(out);
+                free(k);
+                free(nonce);
+                free(p);
+        }
+}
+END_TEST
+
 struct dec_vec {
         uint16_t cipher;
         const char *key;
@@ -877,6 +921,7 @@ static Suite *crypto_suite(void)
 
         t = tcase_create("encryption");
         tcase_add_test(t, encrypt_published);
+        tcase_add_test(t, encrypt_two_pieces);
         tcase_add_test(t, decrypt_published);
         tcase_add_loop_test(t, decrypt_tampered, 0, 15);
         tcase_add_test(t, decrypt_bad_header);
