@@ -5,15 +5,24 @@
 # gwd-smb and with `smbclient get/put` of the same file in the same run,
 # unencrypted (share "data", no signing on either side) and on the share
 # that requires encryption ("secure"; both clients pick AES-128-GCM).
-# Prints MB/s (median of RUNS runs), the gwd-smb/smbclient ratio and the
-# peak RSS (/usr/bin/time -v) of each client.
+# Prints MB/s (median and best of RUNS runs), the gwd-smb/smbclient ratio of
+# each, the CPU seconds (user + sys, median) of the client and of smbd (the
+# fixture's processes, children reaped included) per run, and the peak RSS
+# (/usr/bin/time -v) of each client.
+#
+# Why best as well as median: on a small VM the wall time of the same
+# transfer scatters by 2-3x from run to run (perf shows smbd's copy into the
+# page cache taking 5x longer in the slow runs: guest memory the host has to
+# back afresh), independent of the client.  The best run is the transfer
+# without that noise; the CPU seconds say what each client costs.
 #
 #   sudo bench/smb-bench.sh [GWD_SMB]
 #
 # Use a build without sanitizers (configure --disable-werror, no
 # --enable-sanitizers): ASan slows everything down several times.
 # Environment: SIZE_MB (default 1024), RUNS (default 3), DEPTH (gwd-smb
-# --depth, default 4).
+# --depth, default 4), MODES (default "plain encrypted"), DIRS (default
+# "write read"; read reads the files written by write).
 set -u
 
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +30,8 @@ GWD_SMB=${1:-${GWD_SMB:-./plugins/smb/gwd-smb}}
 SIZE_MB=${SIZE_MB:-1024}
 RUNS=${RUNS:-3}
 DEPTH=${DEPTH:-4}
+MODES=${MODES:-plain encrypted}
+DIRS=${DIRS:-write read}
 
 if [ "$(id -u)" != 0 ]; then
         echo "smb-bench: needs root (the smbd fixture creates a user)" >&2
@@ -50,10 +61,21 @@ SRC=$WORK/src.bin
 head -c $((SIZE_MB << 20)) /dev/urandom >"$SRC"
 BYTES=$((SIZE_MB << 20))
 
-# run NAME CMD...: wall seconds and peak RSS (KiB) into $secs $rss
+# smbd_cpu: CPU ticks of the fixture's smbd processes, reaped children included.
+smbd_cpu() {
+        local p t=0
+        for p in $(smbd_fixture_pids); do
+                t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+        done
+        echo "$t"
+}
+
+# run CMD...: wall seconds, peak RSS (KiB), client and smbd CPU seconds into
+# $secs $rss $ccpu $scpu
 run() {
-        local t0 t1
+        local t0 t1 c0
         sync
+        c0=$(smbd_cpu)
         t0=$(date +%s.%N)
         /usr/bin/time -v -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>&1
         local rc=$?
@@ -63,27 +85,41 @@ run() {
                 cat "$WORK/cmd.out" >&2
                 exit 1
         fi
+        sleep 0.3       # let smbd reap the connection's child
         secs=$(echo "$t1 - $t0" | bc -l)
         rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.out")
+        ccpu=$(sed -n -e 's/.*User time (seconds): //p' -e 's/.*System time (seconds): //p' \
+                "$WORK/time.out" | paste -sd+ | bc -l)
+        scpu=$(echo "($(smbd_cpu) - $c0) / $(getconf CLK_TCK)" | bc -l)
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+best() { sort -g | head -1; }
+
+# summary WHO: "MB/s-median MB/s-best client-CPU smbd-CPU peak-RSS" of WHO's runs
+summary() {
+        local t b
+        t=$(median <"$WORK/$1.t"); b=$(best <"$WORK/$1.t")
+        echo "$(echo "$BYTES / $t / 1000000" | bc -l) $(echo "$BYTES / $b / 1000000" | bc -l)" \
+                "$(median <"$WORK/$1.c") $(median <"$WORK/$1.d") $(sort -g "$WORK/$1.r" | tail -1)"
+}
 
 # /usr/bin/time needs programs, not shell functions.
 GA=("$GWD_SMB" -p "$SMBD_PORT" -U "$SMBD_USER" --password-file "$SMBD_PASSWORD_FILE"
         --depth "$DEPTH")
 SA=(smbclient -p "$SMBD_PORT" -s "$SMBD_CLIENT_CONF" -A "$SMBD_AUTH_FILE")
 
-printf '%-22s %-10s %10s %10s\n' case client MB/s peakRSS_KiB
+printf '%-17s %-10s %8s %8s %7s %7s %11s\n' case client MB/s best_MB/s cpu_s smbd_s peakRSS_KiB
 results=
-for mode in plain encrypted; do
+for mode in $MODES; do
         if [ "$mode" = plain ]; then
                 share=data gopt="--signing off --no-encrypt" sprot=off
         else
                 share=secure gopt="--cipher AES-128-GCM" sprot=encrypt
         fi
-        for dir in write read; do
+        for dir in $DIRS; do
                 : >"$WORK/g.t"; : >"$WORK/s.t"; : >"$WORK/g.r"; : >"$WORK/s.r"
+                : >"$WORK/g.c"; : >"$WORK/s.c"; : >"$WORK/g.d"; : >"$WORK/s.d"
                 for i in $(seq "$RUNS"); do
                         # Alternate who goes first: the server's page cache and
                         # writeback otherwise favour one side.
@@ -109,23 +145,24 @@ for mode in plain encrypted; do
                                 fi
                                 echo "$secs" >>"$WORK/$who.t"
                                 echo "$rss" >>"$WORK/$who.r"
+                                echo "$ccpu" >>"$WORK/$who.c"
+                                echo "$scpu" >>"$WORK/$who.d"
                         done
                 done
                 if [ $dir = write ]; then
                         cmp -s "$SRC" "$SMBD_DIR/shares/$share/g.bin" ||
                                 { echo "smb-bench: gwd-smb wrote different data" >&2; exit 1; }
                 fi
-                gt=$(median <"$WORK/g.t"); st=$(median <"$WORK/s.t")
-                gr=$(sort -g "$WORK/g.r" | tail -1); sr=$(sort -g "$WORK/s.r" | tail -1)
-                gm=$(echo "$BYTES / $gt / 1000000" | bc -l); sm=$(echo "$BYTES / $st / 1000000" | bc -l)
-                ratio=$(echo "$gm / $sm" | bc -l)
-                printf '%-22s %-10s %10.1f %10s\n' "$dir $mode" gwd-smb "$gm" "$gr"
-                printf '%-22s %-10s %10.1f %10s\n' "$dir $mode" smbclient "$sm" "$sr"
-                printf '%-22s %-10s %10.2f\n' "$dir $mode" ratio "$ratio"
-                results="$results$dir $mode: gwd-smb $(printf %.1f "$gm") MB/s, smbclient $(printf %.1f "$sm") MB/s, ratio $(printf %.2f "$ratio")
+                read -r gm gb gc gd gr <<<"$(summary g)"
+                read -r sm sb sc sd sr <<<"$(summary s)"
+                ratio=$(echo "$gm / $sm" | bc -l); bratio=$(echo "$gb / $sb" | bc -l)
+                printf '%-17s %-10s %8.1f %8.1f %7.2f %7.2f %11s\n' "$dir $mode" gwd-smb "$gm" "$gb" "$gc" "$gd" "$gr"
+                printf '%-17s %-10s %8.1f %8.1f %7.2f %7.2f %11s\n' "$dir $mode" smbclient "$sm" "$sb" "$sc" "$sd" "$sr"
+                printf '%-17s %-10s %8.2f %8.2f\n' "$dir $mode" ratio "$ratio" "$bratio"
+                results="$results$dir $mode: gwd-smb $(printf %.1f "$gm") MB/s (best $(printf %.1f "$gb")), smbclient $(printf %.1f "$sm") MB/s (best $(printf %.1f "$sb")), ratio $(printf %.2f "$ratio") (best $(printf %.2f "$bratio")); CPU s client $(printf %.2f "$gc") vs $(printf %.2f "$sc"), smbd $(printf %.2f "$gd") vs $(printf %.2f "$sd")
 "
         done
 done
 echo
-echo "size ${SIZE_MB} MiB, median of $RUNS runs, depth $DEPTH, $(nproc) CPUs"
+echo "size ${SIZE_MB} MiB, median and best of $RUNS runs, depth $DEPTH, $(nproc) CPUs"
 printf '%s' "$results"
