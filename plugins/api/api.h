@@ -41,6 +41,13 @@
 #define API_EVENT_PRIORITY 10
 #endif
 #define API_DEFAULT_MAX_SSE 32u
+/* An unfiltered listing (GET /api/v1/{kind}s) is kept this long and served
+ * again while no registry event (create, state change, destroy) happened:
+ * states are exact, details counters at most this old.  A listing of 1,000
+ * tcons costs ~1.4 ms of the loop's CPU; a client polling it in a tight
+ * loop otherwise starves the data path sharing the loop (docs/api.md). */
+#define API_DEFAULT_LISTING_CACHE_MS 250u
+#define API_LIST_CACHE_KINDS 8
 #define API_MAX_WAIT_S 300
 #define API_OP_DEFAULT_DEADLINE_S 120
 #define API_OPS_KEPT 64             /* finished operations/drills kept */
@@ -60,7 +67,18 @@ struct api_settings {
         char *tls_cert_file, *tls_key_file;
         size_t max_body;
         unsigned max_connections, connection_timeout, max_sse;
+        unsigned listing_cache_ms;      /* 0: no cache */
         struct auth_tokens tokens;
+};
+
+/* One cached unfiltered listing (resources.c). */
+struct list_cache {
+        char kind[GWD_KIND_MAX];
+        char *body;                     /* NULL: empty slot */
+        size_t len;
+        uint64_t gen;                   /* api.reg_gen when it was made */
+        uint64_t made_mono;
+        uint64_t hits;
 };
 
 #define ROUTE_STATS_CODES 16
@@ -94,6 +112,9 @@ struct api {
         size_t n_kinds;
 
         size_t item_size_hint;          /* bytes per item of the last listing, and some */
+        uint64_t reg_gen;               /* +1 per registry event */
+        uint64_t list_cache_hits;
+        struct list_cache list_cache[API_LIST_CACHE_KINDS];
 
         /* metrics */
         struct route_stats routes[ROUTE__MAX];
@@ -130,6 +151,7 @@ struct api_req {
 
 /* server.c */
 uint64_t api_now_mono(void);
+void api_list_cache_free(struct api *a);
 bool api_kind_known(struct api *a, const char *kind);
 void api_kind_seen(struct api *a, const char *kind);
 

@@ -11,6 +11,7 @@
  *   gwd_http_requests_total{route,method,code} counter
  *   gwd_http_request_duration_seconds{route,method} histogram
  *   gwd_http_connections, gwd_sse_subscribers  gauges
+ *   gwd_api_listing_cache_hits_total           counter
  *   gwd_object_<kind>_<field>{id}              numeric details of objects
  *
  * Detail naming rule: every number (or boolean, as 0/1) in an object's
@@ -21,6 +22,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +245,9 @@ enum MHD_Result metrics_serve(struct api_req *r)
                     httpd_connections(a->httpd));
         sbuf_printf(&b, "# HELP gwd_sse_subscribers Open event streams.\n"
                         "# TYPE gwd_sse_subscribers gauge\ngwd_sse_subscribers %u\n", a->n_sse);
+        sbuf_printf(&b, "# HELP gwd_api_listing_cache_hits_total Unfiltered listings served "
+                        "from the listing cache.\n# TYPE gwd_api_listing_cache_hits_total counter\n"
+                        "gwd_api_listing_cache_hits_total %" PRIu64 "\n", a->list_cache_hits);
         for (size_t i = 0; i < rd.n_fam; i++) {
                 size_t len = strlen(rd.fam[i].name);
                 int counter = len > 6 && strcmp(rd.fam[i].name + len - 6, "_total") == 0;

@@ -211,6 +211,57 @@ static int list_one(void *ud, struct gwd_object *obj)
         return 0;
 }
 
+/* --- the listing cache (see API_DEFAULT_LISTING_CACHE_MS) ---------------------- */
+
+void api_list_cache_free(struct api *a)
+{
+        for (size_t i = 0; i < API_LIST_CACHE_KINDS; i++) {
+                free(a->list_cache[i].body);
+                a->list_cache[i] = (struct list_cache){ 0 };
+        }
+}
+
+/* A fresh cached listing of `kind`, or NULL. */
+static struct list_cache *list_cache_get(struct api *a, const char *kind)
+{
+        uint64_t ttl = (uint64_t)a->set.listing_cache_ms * 1000u;
+        for (size_t i = 0; i < API_LIST_CACHE_KINDS; i++) {
+                struct list_cache *c = &a->list_cache[i];
+                if (c->body && strcmp(c->kind, kind) == 0)
+                        return c->gen == a->reg_gen && api_now_mono() - c->made_mono < ttl
+                                       ? c : NULL;
+        }
+        return NULL;
+}
+
+/* Keep a copy of a listing: in the slot of its kind, else an empty one,
+ * else the oldest.  Without memory there is simply no cache. */
+static void list_cache_put(struct api *a, const char *kind, const char *body, size_t len)
+{
+        struct list_cache *slot = NULL;
+        char *copy;
+
+        if (strlen(kind) >= sizeof(slot->kind))
+                return;         /* known kinds are shorter; never truncated */
+        for (size_t i = 0; i < API_LIST_CACHE_KINDS && !slot; i++)
+                if (a->list_cache[i].body && strcmp(a->list_cache[i].kind, kind) == 0)
+                        slot = &a->list_cache[i];
+        for (size_t i = 0; i < API_LIST_CACHE_KINDS && !slot; i++)
+                if (!a->list_cache[i].body)
+                        slot = &a->list_cache[i];
+        for (size_t i = 0; i < API_LIST_CACHE_KINDS; i++)
+                if (!slot || (slot->body && a->list_cache[i].made_mono < slot->made_mono))
+                        slot = &a->list_cache[i];
+        copy = malloc(len);
+        if (!copy)
+                return;
+        memcpy(copy, body, len);
+        free(slot->body);
+        *slot = (struct list_cache){ .body = copy, .len = len, .gen = a->reg_gen,
+                                     .made_mono = api_now_mono() };
+        memcpy(slot->kind, kind, strlen(kind) + 1);
+}
+
 /* The listing is written in one go, on the loop, so that it shows one
  * moment: streaming it over several loop iterations would mix states of
  * different moments and could meet objects freed in between (the registry
@@ -227,9 +278,17 @@ enum MHD_Result res_collection(struct api_req *r)
         if (!api_kind_known(a, kind))
                 return api_problem(r, MHD_HTTP_NOT_FOUND, "no objects of kind \"%s\" were ever "
                                    "registered", kind);
-        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_one, &q);
+        int nargs = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_one, &q);
         if (q.bad)
                 return api_problem(r, MHD_HTTP_BAD_REQUEST, "%s", q.err);
+        bool cacheable = nargs == 0 && a->set.listing_cache_ms;
+        struct list_cache *hit = cacheable ? list_cache_get(a, kind) : NULL;
+        if (hit) {
+                hit->hits++;
+                a->list_cache_hits++;
+                sbuf_append(&b, hit->body, hit->len);
+                return api_reply_sbuf(r, MHD_HTTP_OK, &b);
+        }
         rc = a->gapi->object_foreach(a->ctx, kind, list_one, &l);
         if (rc < 0) {
                 free(l.objs);
@@ -255,6 +314,8 @@ enum MHD_Result res_collection(struct api_req *r)
         }
         if (l.n)
                 a->item_size_hint = b.len / l.n + b.len / l.n / 8;
+        if (cacheable)
+                list_cache_put(a, kind, b.p, b.len);
         return api_reply_sbuf(r, MHD_HTTP_OK, &b);
 }
 

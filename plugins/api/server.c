@@ -54,6 +54,7 @@ static const struct gwd_conf_key api_keys[] = {
         { "max_connections", GWD_CONF_INT, 0, 1, 65536, NULL },
         { "connection_timeout", GWD_CONF_INT, 0, 1, 3600, NULL },
         { "max_sse_subscribers", GWD_CONF_INT, 0, 0, 4096, NULL },
+        { "listing_cache_ms", GWD_CONF_INT, 0, 0, 60000, NULL },
         { NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -321,6 +322,7 @@ static int settings_load(struct api *a, const json_t *config)
         s->max_connections = int_or(config, "max_connections", API_DEFAULT_MAX_CONNECTIONS);
         s->connection_timeout = int_or(config, "connection_timeout", API_DEFAULT_CONN_TIMEOUT);
         s->max_sse = int_or(config, "max_sse_subscribers", API_DEFAULT_MAX_SSE);
+        s->listing_cache_ms = int_or(config, "listing_cache_ms", API_DEFAULT_LISTING_CACHE_MS);
         r = load_tokens(a->gapi, config, &s->tokens, err, sizeof(err));
         if (r == -ENOENT)
                 r = 0;
@@ -527,6 +529,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_event(void *ud, const struct gwd_event *ev)
 {
         struct api *a = ud;
+        a->reg_gen++;   /* cached listings are stale now */
         if (ev->from[0] == '\0')
                 api_kind_seen(a, ev->kind);
         metrics_on_event(a, ev);
@@ -649,6 +652,7 @@ static void api_destroy(void *state)
                 api_stop(a);
         ops_free_all(a);
         metrics_free(a);
+        api_list_cache_free(a);
         settings_clear(&a->set);
         free(a);
 }

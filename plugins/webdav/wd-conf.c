@@ -22,6 +22,8 @@ static const struct gwd_conf_key top_keys[] = {
         { "tls_cert_file", GWD_CONF_STRING, 0, 0, 0, NULL },
         { "tls_key_file", GWD_CONF_STRING, 0, 0, 0, NULL },
         { "max_upload_bytes", GWD_CONF_INT, 0, 0, 1ll << 50, NULL },
+        { "upload_buffer_bytes", GWD_CONF_INT, 0, WD_PUT_CHUNK, 1ll << 40, NULL },
+        { "flush_uploads", GWD_CONF_BOOL, 0, 0, 0, NULL },
         { "max_connections", GWD_CONF_INT, 0, 1, 65536, NULL },
         { "connection_timeout", GWD_CONF_INT, 0, 1, 86400, NULL },
         { NULL, 0, 0, 0, 0, NULL },
@@ -269,6 +271,10 @@ int wd_conf_load(const struct gwd_api *api, const json_t *config, struct wd_conf
                 goto oom;
         v = json_object_get(config, "max_upload_bytes");
         c.max_upload = v ? (uint64_t)json_integer_value(v) : 0;
+        v = json_object_get(config, "upload_buffer_bytes");
+        c.upload_chunks = (v ? (uint64_t)json_integer_value(v) : WD_UPLOAD_BUFFER_DEFAULT) /
+                          WD_PUT_CHUNK;
+        c.flush_uploads = json_is_true(json_object_get(config, "flush_uploads"));
         v = json_object_get(config, "max_connections");
         c.max_connections = v ? (unsigned)json_integer_value(v) : 256;
         v = json_object_get(config, "connection_timeout");

@@ -2,10 +2,13 @@
 /*
  * PUT: the body is streamed into a temporary file next to the target
  * (".gwd-upload-<random>") and renamed over the target only once complete.
- * At most WD_PUT_BUFS chunks of WD_PUT_CHUNK bytes are held; while they are all being written
- * the connection is suspended, so the client is slowed down to the
- * backend's pace.  Any failure or an interrupted upload closes and
- * unlinks the temporary file; the old target is never touched.
+ * At most WD_PUT_BUFS chunks of WD_PUT_CHUNK bytes are held, taken from the
+ * server-wide budget (upload_buffer_bytes); while they are all being
+ * written the connection is suspended, so the client is slowed down to the
+ * backend's pace.  An upload that cannot get its first chunk waits in line
+ * (FIFO) for one.  Any failure or an interrupted upload closes and unlinks
+ * the temporary file; the old target is never touched.  With flush_uploads
+ * the data is flushed to stable storage before the rename.
  */
 #include "config.h"
 
@@ -28,6 +31,10 @@ struct put_buf {
 };
 
 struct put_state {
+        struct wd_req *req;
+        struct put_state *wait_next;    /* in srv->put_waiters */
+        bool waiting;                   /* for a chunk of the budget */
+        unsigned nbufs;                 /* chunks held */
         struct gwd_file *f;
         char *tmp;              /* share path of the temporary file */
         bool exists;            /* the target existed: 204, else 201 */
@@ -44,13 +51,81 @@ struct put_state {
         bool opening;           /* stat + open of the temporary file started */
 };
 
+/* --- the upload buffer budget ----------------------------------------------- */
+
+static void waiter_remove(struct wd_server *srv, struct put_state *p)
+{
+        for (struct put_state **pp = &srv->put_waiters; *pp; pp = &(*pp)->wait_next) {
+                if (*pp == p) {
+                        *pp = p->wait_next;
+                        break;
+                }
+        }
+        p->wait_next = NULL;
+        p->waiting = false;
+}
+
+static void waiter_add(struct wd_server *srv, struct put_state *p)
+{
+        struct put_state **pp = &srv->put_waiters;
+        if (p->waiting)
+                return;
+        while (*pp)
+                pp = &(*pp)->wait_next;
+        *pp = p;
+        p->wait_next = NULL;
+        p->waiting = true;
+}
+
+/* A chunk for `b`: 0, -EAGAIN when the budget is spent, -ENOMEM. */
+static int chunk_take(struct wd_req *req, struct put_buf *b)
+{
+        struct wd_server *srv = req->srv;
+        struct put_state *p = req->m;
+
+        if (srv->put_chunks_used >= srv->conf.upload_chunks)
+                return -EAGAIN;
+        b->data = malloc(WD_PUT_CHUNK);
+        if (!b->data)
+                return -ENOMEM;
+        srv->put_chunks_used++;
+        p->nbufs++;
+        return 0;
+}
+
+/* Give back every chunk not being written, and wake as many waiting
+ * uploads as there are chunks free (first come, first served). */
+static void chunks_release(struct wd_req *req)
+{
+        struct wd_server *srv = req->srv;
+        struct put_state *p = req->m;
+
+        for (unsigned i = 0; i < WD_PUT_BUFS; i++) {
+                struct put_buf *b = &p->bufs[i];
+                if (!b->data || b->inflight)
+                        continue;
+                free(b->data);
+                b->data = NULL;
+                b->len = 0;
+                srv->put_chunks_used--;
+                p->nbufs--;
+        }
+        if (p->waiting)
+                waiter_remove(srv, p);
+        for (uint64_t free_chunks = srv->conf.upload_chunks - srv->put_chunks_used;
+             free_chunks && srv->put_waiters; free_chunks--) {
+                struct put_state *w = srv->put_waiters;
+                waiter_remove(srv, w);
+                req_wake(w->req);       /* takes its chunk in put_body() */
+        }
+}
+
 static void put_free(struct wd_req *req)
 {
         struct put_state *p = req->m;
         if (!p)
                 return;
-        for (unsigned i = 0; i < WD_PUT_BUFS; i++)
-                free(p->bufs[i].data);
+        chunks_release(req);    /* every write holds a reference: none is in flight */
         free(p->tmp);
         free(p);
         req->m = NULL;
@@ -87,6 +162,7 @@ static void maybe_cleanup(struct wd_req *req)
         struct put_state *p = req->m;
         if (p->cleaning || p->inflight || !p->f)
                 return;
+        chunks_release(req);
         p->cleaning = true;
         req_ref(req);
         struct gwd_file *f = p->f;
@@ -183,15 +259,22 @@ static void flush_done(void *cbdata, const struct gwd_result *res)
 
 static void submit(struct wd_req *req, struct put_buf *b);
 
-/* All data written: flush (durability before the rename), close, rename. */
+/* All data written: flush (with flush_uploads: durability before the
+ * rename), close, rename. */
 static void maybe_finish(struct wd_req *req)
 {
         struct put_state *p = req->m;
         if (!p->ending || p->inflight || p->error || !p->f)
                 return;
+        chunks_release(req);
         p->inflight++;
         req_ref(req);
-        req->ops->flush(req->sh, p->f, flush_done, req);
+        if (req->srv->conf.flush_uploads) {
+                req->ops->flush(req->sh, p->f, flush_done, req);
+        } else {
+                struct gwd_result ok = { .error = 0 };
+                flush_done(req, &ok);
+        }
 }
 
 struct write_tag {
@@ -270,10 +353,28 @@ static void put_body(struct wd_req *req, const char *data, size_t *len)
                         req_wait(req);  /* backpressure: suspend until a write is done */
                         return;
                 }
-                if (!b->data && !(b->data = malloc(WD_PUT_CHUNK))) {
-                        put_fail(req, -ENOMEM);
-                        *len = 0;
-                        return;
+                if (!b->data) {
+                        int r = chunk_take(req, b);
+                        if (r == -EAGAIN && !p->nbufs) {
+                                if (!p->waiting)
+                                        gwd_log(req->srv->api, req->srv->ctx, GWD_LOG_DEBUG,
+                                                "upload of \"%s\" waits for a buffer "
+                                                "(upload_buffer_bytes in use)", req->path);
+                                waiter_add(req->srv, p);
+                                req_wait(req);  /* chunks_release() wakes us */
+                                return;
+                        }
+                        if (r == -EAGAIN) {
+                                /* the budget is spent: go round the chunks
+                                 * this upload has (taken in slot order) */
+                                p->cur = 0;
+                                continue;
+                        }
+                        if (r < 0) {
+                                put_fail(req, r);
+                                *len = 0;
+                                return;
+                        }
                 }
                 n = WD_PUT_CHUNK - b->len < *len ? WD_PUT_CHUNK - b->len : *len;
                 if (max && p->received + n > max) {
@@ -444,6 +545,7 @@ void wd_put_begin(struct wd_req *req)
                 req_respond_errno(req, -ENOMEM, WD_M_WRITE);
                 return;
         }
+        p->req = req;
         req->m = p;
         req->m_free = put_free;
         req->on_body = put_body;

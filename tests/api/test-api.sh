@@ -40,7 +40,8 @@ cat > "$T/gw.json" <<JSON
     { "name": "api", "plugin": "api",
       "config": { "listen": [ "127.0.0.1:$PORT", "unix:$T/api.sock" ], "tokens_file": "$T/tokens",
                   "unix_socket_admin_uids": [ $(id -u) ], "max_body_bytes": 4096,
-                  "max_sse_subscribers": 2, "connection_timeout": 3 } } ] }
+                  "max_sse_subscribers": 2, "connection_timeout": 3,
+                  "listing_cache_ms": 60000 } } ] }
 JSON
 
 # --- config validation -------------------------------------------------------
@@ -105,6 +106,16 @@ st 200 "health" -H "$R" "$URL/api/v1/health"
 [ "$(jq_ 'd["status"]')" = ok ] && ok "health ok" || nok "health status"
 st 200 "list tcons" -H "$R" "$URL/api/v1/tcons"
 [ "$(jq_ 'd["count"]')" = 8 ] && ok "8 tcons" || nok "tcon count"
+# The listing cache (listing_cache_ms 60 s here, so only events refresh it):
+# the same unfiltered listing again is a hit and the same bytes.
+cp "$T/body" "$T/list1"
+hits() { curl -s -H "$R" "$URL/metrics" | sed -n 's/^gwd_api_listing_cache_hits_total //p'; }
+h0=$(hits)
+st 200 "list tcons again" -H "$R" "$URL/api/v1/tcons"
+[ "$(hits)" = $((h0 + 1)) ] && ok "second listing served from the cache" || nok "cache hits $h0 -> $(hits)"
+cmp -s "$T/body" "$T/list1" && ok "cached listing is the same listing" || nok "cached listing differs"
+st 200 "filtered listing" -H "$R" "$URL/api/v1/tcons?state=good"
+[ "$(hits)" = $((h0 + 1)) ] && ok "filtered listings are not cached" || nok "cache hits $h0 -> $(hits)"
 curl -s -o "$T/one" -H "$R" "$URL/api/v1/tcons/srv0.s1.t1"
 python3 - "$T/body" "$T/one" "$T/openapi" <<'PY2' && ok "listing: members in order (as the OpenAPI schemas say), each item the object without history/children" || nok "listing shape: $(head -c 300 "$T/body")"
 import json, sys
@@ -183,6 +194,9 @@ st 200 "reconnect session ?wait=10" -X POST -H "$A" -H 'Content-Type: applicatio
 [ "$(jq_ 'd["recovery_ms"] > 0 and d["timeline"][-1]["t_ms"] <= d["recovery_ms"]')" = True ] && ok "recovery time plausible" || nok "recovery time"
 
 # async: 202 + Location, then poll
+st 200 "unfiltered listing before the reconnect (cached)" -H "$R" "$URL/api/v1/tcons"
+[ "$(jq_ 'all(i["state"] == "good" for i in d["items"] if i["parent"]["id"].startswith("srv1."))')" = True ] \
+        && ok "srv1 tcons good before the reconnect" || nok "srv1 before: $(head -c 300 "$T/body")"
 st 202 "reconnect without wait" -X POST -H "$A" "$URL/api/v1/servers/srv1/reconnect"
 LOC=$(grep -i '^location:' "$T/headers" | tr -d '\r' | cut -d' ' -f2)
 case $LOC in /api/v1/operations/op-*) ok "Location of the operation" ;; *) nok "Location: $LOC" ;; esac
@@ -191,6 +205,9 @@ st 200 "tcons not good while reconnecting" -H "$R" "$URL/api/v1/tcons?state=!goo
 [ "$(jq_ 'd["count"]')" -gt 0 ] 2>/dev/null && ok "some srv1 tcons not good" || nok "not-good filter during reconnect"
 [ "$(jq_ 'all(i["state"] != "good" and i["parent"]["id"].startswith("srv1.") for i in d["items"])')" = True ] \
         && ok "listed items show the new state (nothing stale from the earlier listing)" || nok "stale items: $(head -c 300 "$T/body")"
+st 200 "unfiltered listing during reconnect" -H "$R" "$URL/api/v1/tcons"
+[ "$(jq_ 'any(i["state"] != "good" for i in d["items"] if i["parent"]["id"].startswith("srv1."))')" = True ] \
+        && ok "a cached listing is dropped on the first event (srv1 tcons not good)" || nok "stale cached listing: $(head -c 300 "$T/body")"
 st 200 "health degraded during reconnect" -H "$R" "$URL/api/v1/health"
 [ "$(jq_ 'd["status"]')" = degraded ] && ok "health degraded" || nok "health: $(jq_ 'd["status"]')"
 i=0; s=running

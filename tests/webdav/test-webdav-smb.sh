@@ -109,6 +109,7 @@ cat >"$WORK/gw.json" <<EOF
         "listen": [ "127.0.0.1:0" ],
         "allow_anonymous_loopback": true,
         "max_upload_bytes": $MAX_UPLOAD,
+        "flush_uploads": true,
         "exports": [
           { "share": "data", "path": "/dav/data" },
           { "share": "ro" },

@@ -65,6 +65,7 @@ cat > "$T/gw.json" <<CONF
         "users_file": "$T/users",
         "allow_anonymous_loopback": true,
         "max_connections": 128,
+        "upload_buffer_bytes": 8388608,
         "exports": [
           { "share": "demo", "path": "/dav/demo" },
           { "share": "ro", "read_only": true },
@@ -92,6 +93,7 @@ cat > "$T/bad.json" <<CONF
   { "name": "m", "plugin": "mem", "config": { "shares": [ { "name": "s" } ] } },
   { "name": "d", "plugin": "webdav", "config": {
       "listen": [ "nonsense" ], "bogus": 1, "tls_cert_file": "/x", "max_connections": 0,
+      "upload_buffer_bytes": 1048576, "flush_uploads": "yes",
       "exports": [ { "share": "s", "path": "dav/x" },
                    { "share": "s", "path": "/s/../x", "users": [ "bad name" ] },
                    { "share": "s" }, { "share": "s", "path": "/s" } ] } } ] }
@@ -99,6 +101,7 @@ CONF
 GWD_PLUGIN_DIR=$PLUGINS "$GATEWAYD" --check-config -c "$T/bad.json" > "$T/bad.out" 2>&1
 check "bad config refused (exit 78)" 78 "$?"
 for m in 'config.bogus: unknown key' 'config.max_connections: 0 is out of range' \
+         'config.upload_buffer_bytes: 1048576 is out of range' 'config.flush_uploads: ' \
          'tls_cert_file and tls_key_file go together' 'nobody could log in' \
          'config.listen\[0\]: "nonsense" is not an address' \
          'exports\[0\].path: "dav/x" must be' 'exports\[1\].path: "/s/../x" must be' \
@@ -141,6 +144,24 @@ for f in f0 f1 f1m f64m f512m; do
         check "GET $f sha256" "$(sha "$T/$f")" "$(sha "$T/$f.back")"
         rm -f "$T/$f.back"
 done
+# The upload buffer budget (upload_buffer_bytes: two 4 MiB chunks) is shared:
+# six concurrent uploads, at most two of them holding chunks, the others
+# waiting in line; every one must complete with the right bytes.
+head -c $((20 << 20)) /dev/urandom > "$T/f20m"
+CPIDS=()
+for i in 1 2 3 4 5 6; do
+        curl -s -m 120 -o /dev/null -w '%{http_code}' -T "$T/f20m" "$D/par$i" > "$T/par$i.code" &
+        CPIDS+=($!)
+done
+wait "${CPIDS[@]}"
+checkgrep "uploads waited for a buffer of the budget" 'waits for a buffer \(upload_buffer_bytes in use\)' "$T/log"
+for i in 1 2 3 4 5 6; do
+        check "concurrent PUT $i of 6 with a 2-chunk budget (201)" 201 "$(cat "$T/par$i.code")"
+        curl -s -o "$T/back" "$D/par$i"
+        check "concurrent PUT $i of 6: sha256" "$(sha "$T/f20m")" "$(sha "$T/back")"
+        code -X DELETE "$D/par$i" > /dev/null
+done
+rm -f "$T/f20m" "$T/back"
 # The share's quota (768 MiB) is for the tests below.
 check "DELETE f512m (204)" 204 "$(code -X DELETE "$D/f512m")"
 rm -f "$T/f512m"
