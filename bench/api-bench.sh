@@ -4,11 +4,16 @@
 # (10 servers x 10 sessions x 10 tcons) and the api plugin on loopback.
 #   1. wrk on GET /api/v1/tcons/{id}      goal >= 20,000 requests/s
 #   2. GET /api/v1/tcons (full listing)   goal p99 < 20 ms
-# Usage: top_builddir=/path/to/build bench/api-bench.sh   (use a build
-# without --enable-sanitizers for meaningful numbers)
+# Usage: bench/api-bench.sh [BUILDDIR]  (or top_builddir=BUILDDIR; default:
+# the current directory; use a build without --enable-sanitizers for
+# meaningful numbers)
 set -eu
-: "${top_builddir:=$(pwd)}"
+# LISTING_CACHE_MS: the api plugin's listing_cache_ms (default 250, its
+# default; 0 measures every listing serialized afresh).
+LISTING_CACHE_MS=${LISTING_CACHE_MS:-250}
+: "${top_builddir:=${1:-$(pwd)}}"
 B=$top_builddir
+[ -x "$B/gatewayd/gatewayd" ] || { echo "api-bench: no $B/gatewayd/gatewayd: build first" >&2; exit 1; }
 DURATION=${DURATION:-10}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
@@ -28,11 +33,14 @@ cat > "$T/gw.json" <<JSON
       "config": { "servers": 10, "sessions_per_server": 10, "tcons_per_session": 10 } },
     { "name": "api", "plugin": "api",
       "config": { "listen": [ "127.0.0.1:$PORT" ], "tokens_file": "$T/tokens",
-                  "max_connections": 512 } } ] }
+                  "max_connections": 512, "listing_cache_ms": $LISTING_CACHE_MS } } ] }
 JSON
 GWD_PLUGIN_DIR=$B/plugins/api/.libs:$B/tests/plugins/.libs "$B/gatewayd/gatewayd" -f -c "$T/gw.json" &
 PID=$!
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; do sleep 0.1; done
+until curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; do
+        kill -0 "$PID" 2>/dev/null || { echo "api-bench: gatewayd exited" >&2; exit 1; }
+        sleep 0.1
+done
 n=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/tcons" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
 echo "tcons registered: $n"

@@ -34,6 +34,9 @@
 # plugin testobj (`make tests/plugins/testobj.la`, it is a check library).
 # Use a build without --enable-sanitizers for meaningful numbers.
 set -eu
+# LISTING_CACHE_MS: the api plugin's listing_cache_ms (default 250, its
+# default; 0 measures every listing serialized afresh).
+LISTING_CACHE_MS=${LISTING_CACHE_MS:-250}
 
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:-.}" && pwd)
@@ -105,7 +108,7 @@ cat > "$T/gw.json" <<JSON
                   "exports": [ { "share": "bench" } ] } },
     { "name": "api", "plugin": "api",
       "config": { "listen": [ "127.0.0.1:$APORT" ], "tokens_file": "$T/tokens",
-                  "max_connections": 512 } } ] }
+                  "max_connections": 512, "listing_cache_ms": $LISTING_CACHE_MS } } ] }
 JSON
 GWD_PLUGIN_DIR=$B/plugins/smb/.libs:$B/plugins/webdav/.libs:$B/plugins/api/.libs:$B/tests/plugins/.libs \
         "$B/gatewayd/gatewayd" -f -c "$T/gw.json" > "$T/gw.log" 2>&1 &
@@ -138,7 +141,7 @@ if [ "$CONTROL" = 1 ]; then
     $TESTOBJ,
     { "name": "api", "plugin": "api",
       "config": { "listen": [ "127.0.0.1:$CPORT" ], "tokens_file": "$T/tokens",
-                  "max_connections": 512 } } ] }
+                  "max_connections": 512, "listing_cache_ms": $LISTING_CACHE_MS } } ] }
 JSON
         GWD_PLUGIN_DIR=$B/plugins/api/.libs:$B/tests/plugins/.libs \
                 "$B/gatewayd/gatewayd" -f -c "$T/ctl.json" > "$T/ctl.log" 2>&1 &
