@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "plugins/smb/ntstatus.h"
+#include "plugins/smb/smb2_io.h"
 #include "plugins/smb/smb2_misc.h"
 #include "plugins/smb/smb_conn.h"
 #include "plugins/smb/smb_session.h"
@@ -910,6 +911,89 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
         return 0;
 }
 
+/* SMB2 header + the READ response's fixed part: where its data starts. */
+#define READ_RSP_HEAD (SMB2_HDR_SIZE + 16u)
+
+/*
+ * The pending READ whose buffer the data of this response can be decrypted
+ * into, or NULL.  `msg` holds the first READ_RSP_HEAD bytes of a decrypted
+ * message of `len` bytes.  Only the plain case qualifies: one response (no
+ * compound), success, the data right after the fixed part and running to
+ * the end of the message, no more than the request asked for.  Anything
+ * else (interim or error responses, other commands, odd offsets, trailing
+ * bytes) is left to the ordinary path.  None of this is authenticated yet:
+ * it only picks a destination; handle_msg() looks again at the same bytes
+ * once the tag has been checked.
+ */
+static struct smb_req *read_target(struct smb_conn *c, const uint8_t *msg, size_t len,
+                                   uint64_t sid, size_t *data_len)
+{
+        struct smb2_read_rsp rsp;
+        struct smb2_hdr h;
+        struct smb_req *r;
+
+        if (len <= READ_RSP_HEAD || smb2_hdr_decode(msg, READ_RSP_HEAD, &h) < 0 ||
+            h.next_command != 0 || h.status != STATUS_SUCCESS || h.command != SMB2_READ ||
+            !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR) || h.session_id != sid ||
+            h.message_id == SMB2_MSGID_UNSOLICITED)
+                return NULL;
+        r = hash_find(c, h.message_id);
+        if (!r || r->where != REQ_PENDING || r->command != SMB2_READ || !r->rx_buf)
+                return NULL;
+        if (smb2_read_rsp_decode_fixed(msg, READ_RSP_HEAD, &rsp) < 0 ||
+            rsp.data_offset != READ_RSP_HEAD || rsp.data_len != len - READ_RSP_HEAD ||
+            rsp.data_len > r->rx_cap)
+                return NULL;
+        *data_len = rsp.data_len;
+        return r;
+}
+
+/*
+ * Decrypt and authenticate the message of a transformed frame (`th`: the
+ * transform header, `body`: `len` bytes after it).  With GCM the SMB2
+ * header and a READ response's fixed part are decrypted first, in place;
+ * when they answer a pending READ (read_target) the data is decrypted
+ * straight into that request's buffer rather than in place, to be copied
+ * there again by the completion.  *placed is then the request, its
+ * rx_placed set, and only the first READ_RSP_HEAD bytes of `body` hold the
+ * message.  A bad tag wipes everything decrypted (in place and at the
+ * destination) and fails with -EBADMSG.  CCM decrypts in place in one go.
+ */
+static int decrypt_frame(struct smb_conn *c, struct smb_session *ses, const uint8_t *th,
+                         uint8_t *body, size_t len, uint64_t sid, struct smb_req **placed)
+{
+        const uint8_t *key = ses->keys.decryption;
+        size_t key_len = ses->keys.cipher_key_len;
+        size_t head = len < READ_RSP_HEAD ? len : READ_RSP_HEAD, data_len = 0;
+        struct smb_req *r = NULL;
+        int ret = -EOPNOTSUPP;
+
+        *placed = NULL;
+        if (c->dec || smb_decryptor_new(&c->dec) == 0)
+                ret = smb_decrypt_begin(c->dec, c->cipher, key, key_len, th, len);
+        if (ret == -EOPNOTSUPP || ret == -ENOMEM)
+                return smb_decrypt(c->cipher, key, key_len, th, body, len);
+        if (ret < 0)
+                return ret;
+        ret = smb_decrypt_update(c->dec, body, head, body);
+        if (ret == 0)
+                r = read_target(c, body, len, sid, &data_len);
+        if (ret == 0)
+                ret = smb_decrypt_update(c->dec, body + head, len - head,
+                                         r ? r->rx_buf : body + head);
+        if (ret == 0)
+                ret = smb_decrypt_final(c->dec);        /* wipes on failure */
+        else
+                smb_decrypt_abort(c->dec);
+        if (ret < 0)
+                return ret;
+        if (r) {
+                r->rx_placed = data_len;
+                *placed = r;
+        }
+        return 0;
+}
+
 static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
 {
         const uint8_t *plain = buf;
@@ -922,6 +1006,7 @@ static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
                 struct smb2_transform_hdr th;
                 const uint8_t *payload;
                 struct smb_session *ses = c->ses;
+                struct smb_req *placed;
                 int ret = smb2_transform_hdr_decode(buf, len, &th, &payload);
                 if (ret < 0)
                         return ret;
@@ -929,12 +1014,16 @@ static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
                     !c->cipher || !ses->keys.cipher_key_len)
                         return -EBADMSG;
                 plain_len = len - SMB2_TRANSFORM_HDR_SIZE;
-                ret = smb_decrypt(c->cipher, ses->keys.decryption, ses->keys.cipher_key_len,
-                                  buf, buf + SMB2_TRANSFORM_HDR_SIZE, plain_len);
+                ret = decrypt_frame(c, ses, buf, buf + SMB2_TRANSFORM_HDR_SIZE, plain_len,
+                                    th.session_id, &placed);
                 if (ret < 0) {
                         c->stats.bad_signatures++;
                         return ret;
                 }
+                /* A READ's data went to its buffer: the message handled
+                 * below is the header and the fixed part. */
+                if (placed)
+                        plain_len = READ_RSP_HEAD;
                 plain = buf + SMB2_TRANSFORM_HDR_SIZE;
                 encrypted = true;
                 sid = th.session_id;
@@ -1413,5 +1502,6 @@ void smb_conn_free(struct smb_conn *c)
         free(c->hash);
         free(c->id);
         free(c->wire_spare);
+        smb_decryptor_free(c->dec);
         free(c);
 }

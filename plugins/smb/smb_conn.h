@@ -98,6 +98,14 @@ struct smb_req {
         size_t len, cap;
         const void *payload;            /* WRITE data, sent after buf, not copied */
         size_t payload_len;
+        /* READ: where the data goes (rx_cap bytes at rx_buf, valid until
+         * done() runs).  The transport may decrypt the data of an
+         * encrypted response straight there: done() then gets only the
+         * header and the response's fixed part in msg, with rx_placed =
+         * DataLength (the bytes now at rx_buf); 0 otherwise. */
+        uint8_t *rx_buf;
+        size_t rx_cap;
+        size_t rx_placed;
         uint64_t mid;
         uint64_t async_id;
         bool is_async;
@@ -185,6 +193,7 @@ struct smb_conn {
 
         uint8_t *wire_spare;            /* a sent encrypted frame's buffer, for reuse */
         size_t wire_spare_cap;
+        struct smb_decryptor *dec;      /* GCM, kept from frame to frame */
 
         /* reconnect bookkeeping (the engine is in issue 4) */
         uint64_t generation;            /* +1 per successful TCP connect */
