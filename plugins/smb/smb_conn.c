@@ -327,7 +327,7 @@ static void close_socket(struct smb_conn *c)
         c->connect_deadline_us = 0;
         free(c->rmsg);
         c->rmsg = NULL;
-        c->rhdr_got = c->rlen = c->rgot = 0;
+        c->rhdr_got = c->rlen = c->rgot = c->rcap = 0;
         if (c->ai)
                 freeaddrinfo(c->ai);
         c->ai = c->ai_next = NULL;
@@ -1045,6 +1045,38 @@ static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
         return ret;
 }
 
+/* Received frames are as large as the largest READ response (8 MiB
+ * against Samba): as on the send side, one spare buffer per channel is
+ * kept for the next big frame rather than a fresh mapping faulted in page
+ * by page and unmapped again for every frame. */
+static uint8_t *rx_buf_take(struct smb_conn *c, size_t len, size_t *cap)
+{
+        uint8_t *b;
+
+        if (c->rx_spare && c->rx_spare_cap >= len && len >= WIRE_SPARE_MIN) {
+                b = c->rx_spare;
+                *cap = c->rx_spare_cap;
+                c->rx_spare = NULL;
+                c->rx_spare_cap = 0;
+                return b;
+        }
+        b = malloc(len);
+        *cap = b ? len : 0;
+        return b;
+}
+
+/* Keep the larger of the buffer and the spare; free the other. */
+static void rx_buf_release(struct smb_conn *c, uint8_t *buf, size_t cap)
+{
+        if (cap > c->rx_spare_cap && cap >= WIRE_SPARE_MIN && !c->freeing) {
+                free(c->rx_spare);
+                c->rx_spare = buf;
+                c->rx_spare_cap = cap;
+        } else {
+                free(buf);
+        }
+}
+
 static int do_read(struct smb_conn *c)
 {
         size_t budget = RX_BUDGET;
@@ -1061,7 +1093,7 @@ static int do_read(struct smb_conn *c)
                                 int ret = smb2_tcp_frame_decode(c->rhdr, c->max_frame, &mlen);
                                 if (ret < 0)
                                         return ret;
-                                c->rmsg = malloc(mlen);
+                                c->rmsg = rx_buf_take(c, mlen, &c->rcap);
                                 if (!c->rmsg)
                                         return -ENOMEM;
                                 c->rlen = mlen;
@@ -1076,13 +1108,13 @@ static int do_read(struct smb_conn *c)
                                 if (c->rgot < c->rlen)
                                         continue;
                                 uint8_t *buf = c->rmsg;
-                                size_t len = c->rlen;
+                                size_t len = c->rlen, cap = c->rcap;
                                 c->rmsg = NULL;
-                                c->rhdr_got = c->rlen = c->rgot = 0;
+                                c->rhdr_got = c->rlen = c->rgot = c->rcap = 0;
                                 c->stats.bytes_in += len + 4;
                                 c->last_rx_us = smb_now_us();
                                 int ret = handle_frame(c, buf, len);
-                                free(buf);
+                                rx_buf_release(c, buf, cap);
                                 if (ret < 0)
                                         return ret;
                                 continue;
@@ -1502,6 +1534,7 @@ void smb_conn_free(struct smb_conn *c)
         free(c->hash);
         free(c->id);
         free(c->wire_spare);
+        free(c->rx_spare);
         smb_decryptor_free(c->dec);
         free(c);
 }

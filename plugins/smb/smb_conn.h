@@ -163,6 +163,7 @@ struct smb_conn {
         size_t rhdr_got;
         uint8_t *rmsg;
         size_t rlen, rgot;
+        size_t rcap;                    /* of rmsg (a reused buffer may be larger) */
         size_t max_frame;
         uint64_t last_rx_us;
 
@@ -193,6 +194,8 @@ struct smb_conn {
 
         uint8_t *wire_spare;            /* a sent encrypted frame's buffer, for reuse */
         size_t wire_spare_cap;
+        uint8_t *rx_spare;              /* a handled frame's buffer, for reuse */
+        size_t rx_spare_cap;
         struct smb_decryptor *dec;      /* GCM, kept from frame to frame */
 
         /* reconnect bookkeeping (the engine is in issue 4) */
