@@ -328,6 +328,7 @@ static void close_socket(struct smb_conn *c)
         free(c->rmsg);
         c->rmsg = NULL;
         c->rhdr_got = c->rlen = c->rgot = c->rcap = 0;
+        c->rx_lowat = 0;
         if (c->ai)
                 freeaddrinfo(c->ai);
         c->ai = c->ai_next = NULL;
@@ -1077,6 +1078,26 @@ static void rx_buf_release(struct smb_conn *c, uint8_t *buf, size_t cap)
         }
 }
 
+/*
+ * While a big frame arrives, have the socket report readable only once a
+ * good part of the rest is there (SO_RCVLOWAT): fewer wakeups and recv()
+ * calls, each moving more bytes.  Never more than what is still missing
+ * of the frame, so its end always wakes us; back to 1 between frames.
+ * Non-blocking recv() returns what there is regardless.
+ */
+#define RX_LOWAT_MAX (1u << 20)
+
+static void rx_lowat(struct smb_conn *c, size_t missing)
+{
+        int v = missing > RX_LOWAT_MAX ? (int)RX_LOWAT_MAX : missing ? (int)missing : 1;
+
+        if (v == (c->rx_lowat ? c->rx_lowat : 1))
+                return;
+        /* Failing only costs wakeups: carry on with the old value. */
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
+                c->rx_lowat = v;
+}
+
 static int do_read(struct smb_conn *c)
 {
         size_t budget = RX_BUDGET;
@@ -1098,6 +1119,8 @@ static int do_read(struct smb_conn *c)
                                         return -ENOMEM;
                                 c->rlen = mlen;
                                 c->rgot = 0;
+                                if (mlen >= RX_LOWAT_MAX)
+                                        rx_lowat(c, mlen);
                                 continue;
                         }
                 } else {
@@ -1105,8 +1128,13 @@ static int do_read(struct smb_conn *c)
                         if (n > 0) {
                                 c->rgot += (size_t)n;
                                 budget = (size_t)n > budget ? 0 : budget - (size_t)n;
-                                if (c->rgot < c->rlen)
+                                if (c->rgot < c->rlen) {
+                                        if ((size_t)c->rx_lowat > c->rlen - c->rgot)
+                                                rx_lowat(c, c->rlen - c->rgot);
                                         continue;
+                                }
+                                if (c->rx_lowat > 1)
+                                        rx_lowat(c, 1);
                                 uint8_t *buf = c->rmsg;
                                 size_t len = c->rlen, cap = c->rcap;
                                 c->rmsg = NULL;

@@ -164,6 +164,7 @@ struct smb_conn {
         uint8_t *rmsg;
         size_t rlen, rgot;
         size_t rcap;                    /* of rmsg (a reused buffer may be larger) */
+        int rx_lowat;                   /* SO_RCVLOWAT set on fd (0: default, 1) */
         size_t max_frame;
         uint64_t last_rx_us;
 
