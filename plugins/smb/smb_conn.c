@@ -206,6 +206,14 @@ static void hash_del(struct smb_conn *c, struct smb_req *r)
 /* Take a request out of whatever structure holds it. */
 static void req_unlink(struct smb_conn *c, struct smb_req *r)
 {
+        if (c->rx_direct == r) {
+                /* Its response is still arriving into its buffer, which is
+                 * the owner's again once done() runs: the rest of the frame
+                 * goes to the frame buffer, and the frame is then handled
+                 * as what it has become, a response to no pending request. */
+                c->rx_direct = NULL;
+                c->rx_orphan = true;
+        }
         switch (r->where) {
         case REQ_CREDIT_WAIT:
                 list_del(r);
@@ -329,6 +337,8 @@ static void close_socket(struct smb_conn *c)
         c->rmsg = NULL;
         c->rhdr_got = c->rlen = c->rgot = c->rcap = 0;
         c->rx_lowat = 0;
+        c->rx_peek = c->rx_orphan = false;
+        c->rx_direct = NULL;
         if (c->ai)
                 freeaddrinfo(c->ai);
         c->ai = c->ai_next = NULL;
@@ -880,11 +890,16 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
         struct smb_session *ses = r->ses;
         if (!encrypted && ses && ses->keys_valid && !r->no_verify) {
                 if (h.flags & SMB2_FLAGS_SIGNED) {
-                        struct iovec iov = { (void *)msg, len };
+                        /* A READ's data received into its buffer follows
+                         * the fixed part: the signature covers both. */
+                        struct iovec iov[2] = { { (void *)msg, len },
+                                                { r->rx_buf, r->rx_placed } };
                         if (smb_verify(c->sign_alg,
-                                       signing_key(c, ses, r->command, h.status == 0), &iov,
-                                       1) < 0) {
+                                       signing_key(c, ses, r->command, h.status == 0), iov,
+                                       r->rx_placed ? 2 : 1) < 0) {
                                 c->stats.bad_signatures++;
+                                if (r->rx_placed)
+                                        smb_wipe(r->rx_buf, r->rx_placed);
                                 req_unlink(c, r);
                                 smb_conn_set_error(c, -EBADMSG, h.status,
                                                    "response with a bad signature");
@@ -927,7 +942,7 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
  * once the tag has been checked.
  */
 static struct smb_req *read_target(struct smb_conn *c, const uint8_t *msg, size_t len,
-                                   uint64_t sid, size_t *data_len)
+                                   bool encrypted, uint64_t sid, size_t *data_len)
 {
         struct smb2_read_rsp rsp;
         struct smb2_hdr h;
@@ -935,7 +950,7 @@ static struct smb_req *read_target(struct smb_conn *c, const uint8_t *msg, size_
 
         if (len <= READ_RSP_HEAD || smb2_hdr_decode(msg, READ_RSP_HEAD, &h) < 0 ||
             h.next_command != 0 || h.status != STATUS_SUCCESS || h.command != SMB2_READ ||
-            !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR) || h.session_id != sid ||
+            !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR) || (encrypted && h.session_id != sid) ||
             h.message_id == SMB2_MSGID_UNSOLICITED)
                 return NULL;
         r = hash_find(c, h.message_id);
@@ -978,7 +993,7 @@ static int decrypt_frame(struct smb_conn *c, struct smb_session *ses, const uint
                 return ret;
         ret = smb_decrypt_update(c->dec, body, head, body);
         if (ret == 0)
-                r = read_target(c, body, len, sid, &data_len);
+                r = read_target(c, body, len, true, sid, &data_len);
         if (ret == 0)
                 ret = smb_decrypt_update(c->dec, body + head, len - head,
                                          r ? r->rx_buf : body + head);
@@ -1046,6 +1061,35 @@ static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
         return ret;
 }
 
+/*
+ * The pending READ whose plain response (its first READ_RSP_HEAD bytes in
+ * `head`, `len` bytes in all) can be received straight into the request's
+ * buffer: what read_target() accepts, and only where handle_msg() is going
+ * to accept the response unencrypted.  A signed response qualifies: its
+ * signature is checked over the head and the buffer before completion.
+ */
+static struct smb_req *plain_target(struct smb_conn *c, const uint8_t *head, size_t len)
+{
+        struct smb_session *ses;
+        struct smb2_hdr h;
+        struct smb_req *r;
+        size_t data_len;
+
+        if (smb2_msg_classify(head, READ_RSP_HEAD) != SMB2_MSG_PLAIN ||
+            smb2_hdr_decode(head, READ_RSP_HEAD, &h) < 0)
+                return NULL;
+        r = read_target(c, head, len, false, 0, &data_len);
+        if (!r)
+                return NULL;
+        ses = r->ses;
+        if (ses && ses->keys_valid && (ses->encrypt || r->encrypt))
+                return NULL;    /* refused unencrypted: never into the buffer */
+        if (ses && ses->keys_valid && !r->no_verify && (ses->signing || r->sign) &&
+            !(h.flags & SMB2_FLAGS_SIGNED))
+                return NULL;    /* refused unsigned */
+        return r;
+}
+
 /* Received frames are as large as the largest READ response (8 MiB
  * against Samba): as on the send side, one spare buffer per channel is
  * kept for the next big frame rather than a fresh mapping faulted in page
@@ -1086,6 +1130,8 @@ static void rx_buf_release(struct smb_conn *c, uint8_t *buf, size_t cap)
  * Non-blocking recv() returns what there is regardless.
  */
 #define RX_LOWAT_MAX (1u << 20)
+/* Below this a frame is received whole and its READ data copied. */
+#define RX_DIRECT_MIN (64u * 1024u)
 
 static void rx_lowat(struct smb_conn *c, size_t missing)
 {
@@ -1119,15 +1165,29 @@ static int do_read(struct smb_conn *c)
                                         return -ENOMEM;
                                 c->rlen = mlen;
                                 c->rgot = 0;
+                                /* A big one may be a READ response whose data
+                                 * can go straight to its buffer: its head
+                                 * first, to see. */
+                                c->rx_peek = mlen >= RX_DIRECT_MIN;
                                 if (mlen >= RX_LOWAT_MAX)
                                         rx_lowat(c, mlen);
                                 continue;
                         }
                 } else {
-                        n = recv(c->fd, c->rmsg + c->rgot, c->rlen - c->rgot, MSG_DONTWAIT);
+                        uint8_t *dst = c->rmsg + c->rgot;
+                        size_t want = c->rlen - c->rgot;
+                        if (c->rx_peek)
+                                want = READ_RSP_HEAD - c->rgot;
+                        else if (c->rx_direct)  /* data: rgot >= READ_RSP_HEAD */
+                                dst = c->rx_direct->rx_buf + (c->rgot - READ_RSP_HEAD);
+                        n = recv(c->fd, dst, want, MSG_DONTWAIT);
                         if (n > 0) {
                                 c->rgot += (size_t)n;
                                 budget = (size_t)n > budget ? 0 : budget - (size_t)n;
+                                if (c->rx_peek && c->rgot == READ_RSP_HEAD) {
+                                        c->rx_peek = false;
+                                        c->rx_direct = plain_target(c, c->rmsg, c->rlen);
+                                }
                                 if (c->rgot < c->rlen) {
                                         if ((size_t)c->rx_lowat > c->rlen - c->rgot)
                                                 rx_lowat(c, c->rlen - c->rgot);
@@ -1136,12 +1196,23 @@ static int do_read(struct smb_conn *c)
                                 if (c->rx_lowat > 1)
                                         rx_lowat(c, 1);
                                 uint8_t *buf = c->rmsg;
-                                size_t len = c->rlen, cap = c->rcap;
+                                size_t len = c->rlen, cap = c->rcap, msg_len = len;
+                                /* Its data is in the request's buffer (or,
+                                 * orphaned, partly lost): the message handled
+                                 * is the head. */
+                                if (c->rx_direct) {
+                                        c->rx_direct->rx_placed = len - READ_RSP_HEAD;
+                                        msg_len = READ_RSP_HEAD;
+                                } else if (c->rx_orphan) {
+                                        msg_len = READ_RSP_HEAD;
+                                }
+                                c->rx_direct = NULL;
+                                c->rx_orphan = false;
                                 c->rmsg = NULL;
                                 c->rhdr_got = c->rlen = c->rgot = c->rcap = 0;
                                 c->stats.bytes_in += len + 4;
                                 c->last_rx_us = smb_now_us();
-                                int ret = handle_frame(c, buf, len);
+                                int ret = handle_frame(c, buf, msg_len);
                                 rx_buf_release(c, buf, cap);
                                 if (ret < 0)
                                         return ret;
