@@ -985,9 +985,10 @@ static int decrypt_frame(struct smb_conn *c, struct smb_session *ses, const uint
         int ret = -EOPNOTSUPP;
 
         *placed = NULL;
+        /* Without a decryptor (out of memory) decrypt as CCM does. */
         if (c->dec || smb_decryptor_new(&c->dec) == 0)
                 ret = smb_decrypt_begin(c->dec, c->cipher, key, key_len, th, len);
-        if (ret == -EOPNOTSUPP || ret == -ENOMEM)
+        if (ret == -EOPNOTSUPP)
                 return smb_decrypt(c->cipher, key, key_len, th, body, len);
         if (ret < 0)
                 return ret;
