@@ -932,14 +932,14 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
 
 /*
  * The pending READ whose buffer the data of this response can be decrypted
- * into, or NULL.  `msg` holds the first READ_RSP_HEAD bytes of a decrypted
- * message of `len` bytes.  Only the plain case qualifies: one response (no
- * compound), success, the data right after the fixed part and running to
- * the end of the message, no more than the request asked for.  Anything
- * else (interim or error responses, other commands, odd offsets, trailing
- * bytes) is left to the ordinary path.  None of this is authenticated yet:
- * it only picks a destination; handle_msg() looks again at the same bytes
- * once the tag has been checked.
+ * or received into, or NULL.  `msg` holds the first READ_RSP_HEAD bytes (in
+ * clear) of a message of `len` bytes.  Only the simple case qualifies: one
+ * response (no compound), success, the data right after the fixed part and
+ * running to the end of the message, no more than the request asked for.
+ * Anything else (interim or error responses, other commands, odd offsets,
+ * trailing bytes) is left to the ordinary path.  None of this is
+ * authenticated yet: it only picks a destination; handle_msg() looks again
+ * at the same bytes once the tag (or signature) has been checked.
  */
 static struct smb_req *read_target(struct smb_conn *c, const uint8_t *msg, size_t len,
                                    bool encrypted, uint64_t sid, size_t *data_len)
@@ -969,8 +969,8 @@ static struct smb_req *read_target(struct smb_conn *c, const uint8_t *msg, size_
  * transform header, `body`: `len` bytes after it).  With GCM the SMB2
  * header and a READ response's fixed part are decrypted first, in place;
  * when they answer a pending READ (read_target) the data is decrypted
- * straight into that request's buffer rather than in place, to be copied
- * there again by the completion.  *placed is then the request, its
+ * straight into that request's buffer, instead of in place and then copied
+ * there by the completion.  *placed is then the request, its
  * rx_placed set, and only the first READ_RSP_HEAD bytes of `body` hold the
  * message.  A bad tag wipes everything decrypted (in place and at the
  * destination) and fails with -EBADMSG.  CCM decrypts in place in one go.

@@ -6,8 +6,8 @@
 # (including a response whose signature a proxy corrupts), the encrypted
 # share with every cipher (and encrypted READ responses a proxy damages),
 # the error cases, 256 MiB round trip, a 10,000 entry directory, the
-# namespace operations, and gatewayd's objects reaching `good`.  Ends with "N passed, N failed"; exits 1 on failure,
-# 77 (skip) without root or Samba.
+# namespace operations, and gatewayd's objects reaching `good`.  Ends with
+# "N passed, N failed"; exits 1 on failure, 77 (skip) without root or Samba.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
