@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -743,4 +745,160 @@ int smb_decrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
         if (ret)
                 smb_wipe(buf, len);
         return ret;
+}
+
+/* --------------------------------------------------- incremental decrypt --- */
+
+struct smb_decryptor {
+        EVP_CIPHER_CTX *ctx;
+        EVP_CIPHER *alg;                /* fetched once for `cipher` */
+        uint16_t cipher;
+        bool open;                      /* between begin and final/abort */
+        size_t left;                    /* message bytes not decrypted yet */
+        struct {
+                uint8_t *p;
+                size_t len;
+        } out[SMB_DECRYPT_MAX_OUT];     /* where unauthenticated plaintext went */
+        unsigned n_out;
+};
+
+int smb_decryptor_new(struct smb_decryptor **ret)
+{
+        struct smb_decryptor *d;
+
+        if (!ret)
+                return -EINVAL;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->ctx = EVP_CIPHER_CTX_new();
+        if (!d->ctx) {
+                free(d);
+                return -ENOMEM;
+        }
+        *ret = d;
+        return 0;
+}
+
+void smb_decryptor_free(struct smb_decryptor *d)
+{
+        if (!d)
+                return;
+        smb_decrypt_abort(d);
+        EVP_CIPHER_CTX_free(d->ctx);    /* the provider cleanses the key schedule */
+        EVP_CIPHER_free(d->alg);
+        free(d);
+}
+
+static void dec_close(struct smb_decryptor *d, bool wipe)
+{
+        for (unsigned i = 0; wipe && i < d->n_out; i++)
+                smb_wipe(d->out[i].p, d->out[i].len);
+        d->n_out = 0;
+        d->left = 0;
+        d->open = false;
+}
+
+void smb_decrypt_abort(struct smb_decryptor *d)
+{
+        if (d && d->open)
+                dec_close(d, true);
+}
+
+int smb_decrypt_begin(struct smb_decryptor *d, uint16_t cipher, const uint8_t *key,
+                      size_t key_len, const uint8_t hdr[SMB_TRANSFORM_HDR_LEN], size_t len)
+{
+        int outl;
+
+        if (!d || !key || !hdr || smb_cipher_key_len(cipher) != (int)key_len || len == 0 ||
+            len > INT_MAX)
+                return -EINVAL;
+        smb_decrypt_abort(d);
+        if (smb_cipher_nonce_len(cipher) != 12)
+                return -EOPNOTSUPP;
+        if (!transform_ok(hdr, len))
+                return -EBADMSG;
+        /* Fetching is a locked lookup in the provider store: once per
+         * connection rather than once per message. */
+        if (!d->alg || d->cipher != cipher) {
+                EVP_CIPHER_free(d->alg);
+                d->cipher = cipher;
+                d->alg = EVP_CIPHER_fetch(NULL, cipher_name(cipher), NULL);
+                if (!d->alg || EVP_CipherInit_ex2(d->ctx, d->alg, NULL, NULL, 0, NULL) != 1) {
+                        EVP_CIPHER_free(d->alg);
+                        d->alg = NULL;
+                        return -EIO;
+                }
+        }
+        /* GCM's default nonce length is the 12 bytes SMB uses.  A new key
+         * and nonce restart the GCM state whatever the last message did. */
+        if (EVP_CipherInit_ex2(d->ctx, NULL, key, hdr + SMB_TRANSFORM_NONCE_OFF, 0, NULL) != 1 ||
+            EVP_CipherUpdate(d->ctx, NULL, &outl, hdr + SMB_TRANSFORM_AAD_OFF,
+                             SMB_TRANSFORM_AAD_LEN) != 1 ||
+            EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_SET_TAG, SMB_SIG_LEN,
+                                (void *)(hdr + SMB_TRANSFORM_SIG_OFF)) != 1)
+                return -EIO;
+        d->left = len;
+        d->n_out = 0;
+        d->open = true;
+        return 0;
+}
+
+/* Remember [p, p + n) for wiping; false when a fifth separate range would
+ * be needed. */
+static bool dec_track(struct smb_decryptor *d, uint8_t *p, size_t n)
+{
+        if (d->n_out) {
+                uint8_t *last = d->out[d->n_out - 1].p;
+                size_t last_len = d->out[d->n_out - 1].len;
+                if (p == last + last_len) {
+                        d->out[d->n_out - 1].len += n;
+                        return true;
+                }
+        }
+        if (d->n_out == SMB_DECRYPT_MAX_OUT)
+                return false;
+        d->out[d->n_out].p = p;
+        d->out[d->n_out].len = n;
+        d->n_out++;
+        return true;
+}
+
+int smb_decrypt_update(struct smb_decryptor *d, const uint8_t *in, size_t n, uint8_t *out)
+{
+        int outl;
+
+        if (!d || !d->open || n > d->left || (n && (!in || !out)))
+                return -EINVAL;
+        if (n == 0)
+                return 0;
+        if (!dec_track(d, out, n))
+                return -EINVAL;
+        /* GCM is a stream mode: every input byte comes out at once.  n is
+         * at most the message length, which begin bounded by INT_MAX. */
+        if (EVP_CipherUpdate(d->ctx, out, &outl, in, (int)n) != 1 || (size_t)outl != n) {
+                dec_close(d, true);
+                return -EIO;
+        }
+        d->left -= n;
+        return 0;
+}
+
+int smb_decrypt_final(struct smb_decryptor *d)
+{
+        uint8_t none[16];
+        int outl;
+
+        if (!d || !d->open)
+                return -EINVAL;
+        if (d->left) {
+                dec_close(d, true);
+                return -EINVAL;
+        }
+        if (EVP_CipherFinal_ex(d->ctx, none, &outl) != 1) {
+                dec_close(d, true);
+                return -EBADMSG;
+        }
+        dec_close(d, false);
+        return 0;
 }

@@ -182,6 +182,51 @@ int smb_encrypt_to(uint16_t cipher, const uint8_t *key, size_t key_len,
 int smb_decrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
                 const uint8_t hdr[SMB_TRANSFORM_HDR_LEN], uint8_t *buf, size_t len);
 
+/*
+ * Incremental decryption of one transformed message (AES-GCM only: CCM
+ * authenticates before it can decrypt, use smb_decrypt).  It lets the
+ * receiver decrypt the SMB2 header first, decide from it where the rest of
+ * the message belongs (a READ's data: straight into the caller's buffer),
+ * and decrypt the rest there, without first decrypting the whole message
+ * in place and copying it again.
+ *
+ *   smb_decrypt_begin(d, cipher, key, key_len, hdr, len);
+ *   smb_decrypt_update(d, in, n, out);      ... until len bytes are done
+ *   smb_decrypt_final(d);                   0, or -EBADMSG: bad tag
+ *
+ * Until final returns 0 the plaintext written so far is NOT authenticated:
+ * look at it (to pick the next destination) but act on nothing.  The
+ * decryptor remembers where update wrote (at most SMB_DECRYPT_MAX_OUT
+ * separate ranges; a range continuing the previous one extends it) and a
+ * failing final, or smb_decrypt_abort, wipes all of it, so unauthenticated
+ * plaintext never survives.  Those ranges must stay valid until then.
+ * `out` may be `in` (in place) or not overlap it at all.
+ *
+ * The decryptor keeps the OpenSSL cipher context and the fetched cipher
+ * from one message to the next (one per connection).
+ */
+#define SMB_DECRYPT_MAX_OUT 4
+
+struct smb_decryptor;
+
+int smb_decryptor_new(struct smb_decryptor **ret);
+void smb_decryptor_free(struct smb_decryptor *d);
+
+/* -EOPNOTSUPP for the CCM ciphers, -EINVAL for bad arguments, -EBADMSG if
+ * the header is malformed (as smb_decrypt).  A message begun and not
+ * finished is aborted first. */
+int smb_decrypt_begin(struct smb_decryptor *d, uint16_t cipher, const uint8_t *key,
+                      size_t key_len, const uint8_t hdr[SMB_TRANSFORM_HDR_LEN], size_t len);
+/* The next `n` bytes of the message; -EINVAL beyond its end or with a
+ * fifth separate output range (nothing is written then). */
+int smb_decrypt_update(struct smb_decryptor *d, const uint8_t *in, size_t n, uint8_t *out);
+/* Check the tag once every byte went through update: 0 when it matches;
+ * -EBADMSG (every output range wiped) when not; -EINVAL (and wiped) when
+ * bytes are missing.  The message is over either way. */
+int smb_decrypt_final(struct smb_decryptor *d);
+/* Give up on the message: wipe what update wrote.  No-op when idle. */
+void smb_decrypt_abort(struct smb_decryptor *d);
+
 /* --- misc --------------------------------------------------------------------- */
 
 /* Cryptographically strong random bytes; -EIO if the DRBG fails. */

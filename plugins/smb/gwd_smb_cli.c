@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -326,13 +327,37 @@ static void put_issue(struct cli *c)
                 xfer_end(c);
 }
 
+#define HUGE_PAGE (2u << 20)
+
+/*
+ * A transfer buffer (MaxRead/MaxWrite, 8 MiB against Samba).  The slots
+ * are 2 x depth of them, 64 MiB by default, all touched for the first time
+ * by the transfer: with 4 KiB pages 16,384 page faults, 5-17% of the CPU
+ * time of a 1 GiB encrypted get (more on a VM whose host backs guest
+ * memory lazily).  On 2 MiB boundaries with MADV_HUGEPAGE (THP in
+ * "madvise" mode) they fault in 2 MiB at a time.  Where THP is off the
+ * advice is ignored and nothing changes.
+ */
+static void *xfer_buf_alloc(size_t len)
+{
+        void *p = NULL;
+
+        if (len < HUGE_PAGE)
+                return malloc(len);
+        len = (len + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+        if (posix_memalign(&p, HUGE_PAGE, len) != 0)
+                return NULL;
+        (void)madvise(p, len, MADV_HUGEPAGE);
+        return p;
+}
+
 static int alloc_slots(struct cli *c, size_t unit)
 {
         unsigned depth = c->srv.conf.io_depth ? c->srv.conf.io_depth : 4;
         size_t cap = unit;
         c->nslots = 2 * depth < MAX_SLOTS ? 2 * depth : MAX_SLOTS;
         for (unsigned i = 0; i < c->nslots; i++) {
-                c->slots[i].buf = malloc(cap);
+                c->slots[i].buf = xfer_buf_alloc(cap);
                 if (!c->slots[i].buf)
                         return -ENOMEM;
                 c->slots[i].cap = cap;

@@ -25,7 +25,7 @@ int smb2_read_req_encode(struct wire_wr *w, const struct smb2_read_req *req)
         return w->err;
 }
 
-int smb2_read_rsp_decode(const uint8_t *msg, size_t len, struct smb2_read_rsp *rsp)
+int smb2_read_rsp_decode_fixed(const uint8_t *msg, size_t len, struct smb2_read_rsp *rsp)
 {
         struct wire_rd r;
         int rc;
@@ -39,8 +39,15 @@ int smb2_read_rsp_decode(const uint8_t *msg, size_t len, struct smb2_read_rsp *r
         rsp->data_len = wire_get_u32(&r);
         rsp->data_remaining = wire_get_u32(&r);
         wire_skip(&r, 4);
-        if (r.err)
-                return r.err;
+        return r.err;
+}
+
+int smb2_read_rsp_decode(const uint8_t *msg, size_t len, struct smb2_read_rsp *rsp)
+{
+        int rc = smb2_read_rsp_decode_fixed(msg, len, rsp);
+
+        if (rc)
+                return rc;
         return smb2_msg_slice(msg, len, rsp->data_offset, rsp->data_len,
                               SMB2_HDR_SIZE + READ_RSP_SIZE - 1, &rsp->data);
 }

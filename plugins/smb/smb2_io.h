@@ -34,6 +34,11 @@ struct smb2_read_rsp {
 
 /* DataOffset/DataLength are checked against the message (data at >= 0x50). */
 int smb2_read_rsp_decode(const uint8_t *msg, size_t len, struct smb2_read_rsp *rsp);
+/* Header and the 16 fixed bytes only: DataOffset and DataLength are NOT
+ * checked against the message and data stays NULL.  For a response whose
+ * data the transport put elsewhere (smb_req.rx_buf), or to look at a
+ * response of which only that much is known yet. */
+int smb2_read_rsp_decode_fixed(const uint8_t *msg, size_t len, struct smb2_read_rsp *rsp);
 
 struct smb2_write_req {
         uint64_t offset;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "plugins/smb/ntstatus.h"
+#include "plugins/smb/smb2_io.h"
 #include "plugins/smb/smb2_misc.h"
 #include "plugins/smb/smb_conn.h"
 #include "plugins/smb/smb_session.h"
@@ -205,6 +206,14 @@ static void hash_del(struct smb_conn *c, struct smb_req *r)
 /* Take a request out of whatever structure holds it. */
 static void req_unlink(struct smb_conn *c, struct smb_req *r)
 {
+        if (c->rx_direct == r) {
+                /* Its response is still arriving into its buffer, which is
+                 * the owner's again once done() runs: the rest of the frame
+                 * goes to the frame buffer, and the frame is then handled
+                 * as what it has become, a response to no pending request. */
+                c->rx_direct = NULL;
+                c->rx_orphan = true;
+        }
         switch (r->where) {
         case REQ_CREDIT_WAIT:
                 list_del(r);
@@ -326,7 +335,10 @@ static void close_socket(struct smb_conn *c)
         c->connect_deadline_us = 0;
         free(c->rmsg);
         c->rmsg = NULL;
-        c->rhdr_got = c->rlen = c->rgot = 0;
+        c->rhdr_got = c->rlen = c->rgot = c->rcap = 0;
+        c->rx_lowat = 0;
+        c->rx_peek = c->rx_orphan = false;
+        c->rx_direct = NULL;
         if (c->ai)
                 freeaddrinfo(c->ai);
         c->ai = c->ai_next = NULL;
@@ -878,11 +890,16 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
         struct smb_session *ses = r->ses;
         if (!encrypted && ses && ses->keys_valid && !r->no_verify) {
                 if (h.flags & SMB2_FLAGS_SIGNED) {
-                        struct iovec iov = { (void *)msg, len };
+                        /* A READ's data received into its buffer follows
+                         * the fixed part: the signature covers both. */
+                        struct iovec iov[2] = { { (void *)msg, len },
+                                                { r->rx_buf, r->rx_placed } };
                         if (smb_verify(c->sign_alg,
-                                       signing_key(c, ses, r->command, h.status == 0), &iov,
-                                       1) < 0) {
+                                       signing_key(c, ses, r->command, h.status == 0), iov,
+                                       r->rx_placed ? 2 : 1) < 0) {
                                 c->stats.bad_signatures++;
+                                if (r->rx_placed)
+                                        smb_wipe(r->rx_buf, r->rx_placed);
                                 req_unlink(c, r);
                                 smb_conn_set_error(c, -EBADMSG, h.status,
                                                    "response with a bad signature");
@@ -910,6 +927,90 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
         return 0;
 }
 
+/* SMB2 header + the READ response's fixed part: where its data starts. */
+#define READ_RSP_HEAD (SMB2_HDR_SIZE + 16u)
+
+/*
+ * The pending READ whose buffer the data of this response can be decrypted
+ * or received into, or NULL.  `msg` holds the first READ_RSP_HEAD bytes (in
+ * clear) of a message of `len` bytes.  Only the simple case qualifies: one
+ * response (no compound), success, the data right after the fixed part and
+ * running to the end of the message, no more than the request asked for.
+ * Anything else (interim or error responses, other commands, odd offsets,
+ * trailing bytes) is left to the ordinary path.  None of this is
+ * authenticated yet: it only picks a destination; handle_msg() looks again
+ * at the same bytes once the tag (or signature) has been checked.
+ */
+static struct smb_req *read_target(struct smb_conn *c, const uint8_t *msg, size_t len,
+                                   bool encrypted, uint64_t sid, size_t *data_len)
+{
+        struct smb2_read_rsp rsp;
+        struct smb2_hdr h;
+        struct smb_req *r;
+
+        if (len <= READ_RSP_HEAD || smb2_hdr_decode(msg, READ_RSP_HEAD, &h) < 0 ||
+            h.next_command != 0 || h.status != STATUS_SUCCESS || h.command != SMB2_READ ||
+            !(h.flags & SMB2_FLAGS_SERVER_TO_REDIR) || (encrypted && h.session_id != sid) ||
+            h.message_id == SMB2_MSGID_UNSOLICITED)
+                return NULL;
+        r = hash_find(c, h.message_id);
+        if (!r || r->where != REQ_PENDING || r->command != SMB2_READ || !r->rx_buf)
+                return NULL;
+        if (smb2_read_rsp_decode_fixed(msg, READ_RSP_HEAD, &rsp) < 0 ||
+            rsp.data_offset != READ_RSP_HEAD || rsp.data_len != len - READ_RSP_HEAD ||
+            rsp.data_len > r->rx_cap)
+                return NULL;
+        *data_len = rsp.data_len;
+        return r;
+}
+
+/*
+ * Decrypt and authenticate the message of a transformed frame (`th`: the
+ * transform header, `body`: `len` bytes after it).  With GCM the SMB2
+ * header and a READ response's fixed part are decrypted first, in place;
+ * when they answer a pending READ (read_target) the data is decrypted
+ * straight into that request's buffer, instead of in place and then copied
+ * there by the completion.  *placed is then the request, its
+ * rx_placed set, and only the first READ_RSP_HEAD bytes of `body` hold the
+ * message.  A bad tag wipes everything decrypted (in place and at the
+ * destination) and fails with -EBADMSG.  CCM decrypts in place in one go.
+ */
+static int decrypt_frame(struct smb_conn *c, struct smb_session *ses, const uint8_t *th,
+                         uint8_t *body, size_t len, uint64_t sid, struct smb_req **placed)
+{
+        const uint8_t *key = ses->keys.decryption;
+        size_t key_len = ses->keys.cipher_key_len;
+        size_t head = len < READ_RSP_HEAD ? len : READ_RSP_HEAD, data_len = 0;
+        struct smb_req *r = NULL;
+        int ret = -EOPNOTSUPP;
+
+        *placed = NULL;
+        /* Without a decryptor (out of memory) decrypt as CCM does. */
+        if (c->dec || smb_decryptor_new(&c->dec) == 0)
+                ret = smb_decrypt_begin(c->dec, c->cipher, key, key_len, th, len);
+        if (ret == -EOPNOTSUPP)
+                return smb_decrypt(c->cipher, key, key_len, th, body, len);
+        if (ret < 0)
+                return ret;
+        ret = smb_decrypt_update(c->dec, body, head, body);
+        if (ret == 0)
+                r = read_target(c, body, len, true, sid, &data_len);
+        if (ret == 0)
+                ret = smb_decrypt_update(c->dec, body + head, len - head,
+                                         r ? r->rx_buf : body + head);
+        if (ret == 0)
+                ret = smb_decrypt_final(c->dec);        /* wipes on failure */
+        else
+                smb_decrypt_abort(c->dec);
+        if (ret < 0)
+                return ret;
+        if (r) {
+                r->rx_placed = data_len;
+                *placed = r;
+        }
+        return 0;
+}
+
 static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
 {
         const uint8_t *plain = buf;
@@ -922,6 +1023,7 @@ static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
                 struct smb2_transform_hdr th;
                 const uint8_t *payload;
                 struct smb_session *ses = c->ses;
+                struct smb_req *placed;
                 int ret = smb2_transform_hdr_decode(buf, len, &th, &payload);
                 if (ret < 0)
                         return ret;
@@ -929,12 +1031,16 @@ static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
                     !c->cipher || !ses->keys.cipher_key_len)
                         return -EBADMSG;
                 plain_len = len - SMB2_TRANSFORM_HDR_SIZE;
-                ret = smb_decrypt(c->cipher, ses->keys.decryption, ses->keys.cipher_key_len,
-                                  buf, buf + SMB2_TRANSFORM_HDR_SIZE, plain_len);
+                ret = decrypt_frame(c, ses, buf, buf + SMB2_TRANSFORM_HDR_SIZE, plain_len,
+                                    th.session_id, &placed);
                 if (ret < 0) {
                         c->stats.bad_signatures++;
                         return ret;
                 }
+                /* A READ's data went to its buffer: the message handled
+                 * below is the header and the fixed part. */
+                if (placed)
+                        plain_len = READ_RSP_HEAD;
                 plain = buf + SMB2_TRANSFORM_HDR_SIZE;
                 encrypted = true;
                 sid = th.session_id;
@@ -956,6 +1062,89 @@ static int handle_frame(struct smb_conn *c, uint8_t *buf, size_t len)
         return ret;
 }
 
+/*
+ * The pending READ whose plain response (its first READ_RSP_HEAD bytes in
+ * `head`, `len` bytes in all) can be received straight into the request's
+ * buffer: what read_target() accepts, and only where handle_msg() is going
+ * to accept the response unencrypted.  A signed response qualifies: its
+ * signature is checked over the head and the buffer before completion.
+ */
+static struct smb_req *plain_target(struct smb_conn *c, const uint8_t *head, size_t len)
+{
+        struct smb_session *ses;
+        struct smb2_hdr h;
+        struct smb_req *r;
+        size_t data_len;
+
+        if (smb2_msg_classify(head, READ_RSP_HEAD) != SMB2_MSG_PLAIN ||
+            smb2_hdr_decode(head, READ_RSP_HEAD, &h) < 0)
+                return NULL;
+        r = read_target(c, head, len, false, 0, &data_len);
+        if (!r)
+                return NULL;
+        ses = r->ses;
+        if (ses && ses->keys_valid && (ses->encrypt || r->encrypt))
+                return NULL;    /* refused unencrypted: never into the buffer */
+        if (ses && ses->keys_valid && !r->no_verify && (ses->signing || r->sign) &&
+            !(h.flags & SMB2_FLAGS_SIGNED))
+                return NULL;    /* refused unsigned */
+        return r;
+}
+
+/* Received frames are as large as the largest READ response (8 MiB
+ * against Samba): as on the send side, one spare buffer per channel is
+ * kept for the next big frame rather than a fresh mapping faulted in page
+ * by page and unmapped again for every frame. */
+static uint8_t *rx_buf_take(struct smb_conn *c, size_t len, size_t *cap)
+{
+        uint8_t *b;
+
+        if (c->rx_spare && c->rx_spare_cap >= len && len >= WIRE_SPARE_MIN) {
+                b = c->rx_spare;
+                *cap = c->rx_spare_cap;
+                c->rx_spare = NULL;
+                c->rx_spare_cap = 0;
+                return b;
+        }
+        b = malloc(len);
+        *cap = b ? len : 0;
+        return b;
+}
+
+/* Keep the larger of the buffer and the spare; free the other. */
+static void rx_buf_release(struct smb_conn *c, uint8_t *buf, size_t cap)
+{
+        if (cap > c->rx_spare_cap && cap >= WIRE_SPARE_MIN && !c->freeing) {
+                free(c->rx_spare);
+                c->rx_spare = buf;
+                c->rx_spare_cap = cap;
+        } else {
+                free(buf);
+        }
+}
+
+/*
+ * While a big frame arrives, have the socket report readable only once a
+ * good part of the rest is there (SO_RCVLOWAT): fewer wakeups and recv()
+ * calls, each moving more bytes.  Never more than what is still missing
+ * of the frame, so its end always wakes us; back to 1 between frames.
+ * Non-blocking recv() returns what there is regardless.
+ */
+#define RX_LOWAT_MAX (1u << 20)
+/* Below this a frame is received whole and its READ data copied. */
+#define RX_DIRECT_MIN (64u * 1024u)
+
+static void rx_lowat(struct smb_conn *c, size_t missing)
+{
+        int v = missing > RX_LOWAT_MAX ? (int)RX_LOWAT_MAX : missing ? (int)missing : 1;
+
+        if (v == (c->rx_lowat ? c->rx_lowat : 1))
+                return;
+        /* Failing only costs wakeups: carry on with the old value. */
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
+                c->rx_lowat = v;
+}
+
 static int do_read(struct smb_conn *c)
 {
         size_t budget = RX_BUDGET;
@@ -972,28 +1161,60 @@ static int do_read(struct smb_conn *c)
                                 int ret = smb2_tcp_frame_decode(c->rhdr, c->max_frame, &mlen);
                                 if (ret < 0)
                                         return ret;
-                                c->rmsg = malloc(mlen);
+                                c->rmsg = rx_buf_take(c, mlen, &c->rcap);
                                 if (!c->rmsg)
                                         return -ENOMEM;
                                 c->rlen = mlen;
                                 c->rgot = 0;
+                                /* A big one may be a READ response whose data
+                                 * can go straight to its buffer: its head
+                                 * first, to see. */
+                                c->rx_peek = mlen >= RX_DIRECT_MIN;
+                                if (mlen >= RX_LOWAT_MAX)
+                                        rx_lowat(c, mlen);
                                 continue;
                         }
                 } else {
-                        n = recv(c->fd, c->rmsg + c->rgot, c->rlen - c->rgot, MSG_DONTWAIT);
+                        uint8_t *dst = c->rmsg + c->rgot;
+                        size_t want = c->rlen - c->rgot;
+                        if (c->rx_peek)
+                                want = READ_RSP_HEAD - c->rgot;
+                        else if (c->rx_direct)  /* data: rgot >= READ_RSP_HEAD */
+                                dst = c->rx_direct->rx_buf + (c->rgot - READ_RSP_HEAD);
+                        n = recv(c->fd, dst, want, MSG_DONTWAIT);
                         if (n > 0) {
                                 c->rgot += (size_t)n;
                                 budget = (size_t)n > budget ? 0 : budget - (size_t)n;
-                                if (c->rgot < c->rlen)
+                                if (c->rx_peek && c->rgot == READ_RSP_HEAD) {
+                                        c->rx_peek = false;
+                                        c->rx_direct = plain_target(c, c->rmsg, c->rlen);
+                                }
+                                if (c->rgot < c->rlen) {
+                                        if ((size_t)c->rx_lowat > c->rlen - c->rgot)
+                                                rx_lowat(c, c->rlen - c->rgot);
                                         continue;
+                                }
+                                if (c->rx_lowat > 1)
+                                        rx_lowat(c, 1);
                                 uint8_t *buf = c->rmsg;
-                                size_t len = c->rlen;
+                                size_t len = c->rlen, cap = c->rcap, msg_len = len;
+                                /* Its data is in the request's buffer (or,
+                                 * orphaned, partly lost): the message handled
+                                 * is the head. */
+                                if (c->rx_direct) {
+                                        c->rx_direct->rx_placed = len - READ_RSP_HEAD;
+                                        msg_len = READ_RSP_HEAD;
+                                } else if (c->rx_orphan) {
+                                        msg_len = READ_RSP_HEAD;
+                                }
+                                c->rx_direct = NULL;
+                                c->rx_orphan = false;
                                 c->rmsg = NULL;
-                                c->rhdr_got = c->rlen = c->rgot = 0;
+                                c->rhdr_got = c->rlen = c->rgot = c->rcap = 0;
                                 c->stats.bytes_in += len + 4;
                                 c->last_rx_us = smb_now_us();
-                                int ret = handle_frame(c, buf, len);
-                                free(buf);
+                                int ret = handle_frame(c, buf, msg_len);
+                                rx_buf_release(c, buf, cap);
                                 if (ret < 0)
                                         return ret;
                                 continue;
@@ -1413,5 +1634,7 @@ void smb_conn_free(struct smb_conn *c)
         free(c->hash);
         free(c->id);
         free(c->wire_spare);
+        free(c->rx_spare);
+        smb_decryptor_free(c->dec);
         free(c);
 }

@@ -98,6 +98,15 @@ struct smb_req {
         size_t len, cap;
         const void *payload;            /* WRITE data, sent after buf, not copied */
         size_t payload_len;
+        /* READ: where the data goes (rx_cap bytes at rx_buf, valid until
+         * done() runs).  The transport may receive (plain) or decrypt
+         * (encrypted) the data of the response straight there: done()
+         * then gets only the header and the response's fixed part in msg,
+         * with rx_placed = DataLength (the bytes now at rx_buf); 0
+         * otherwise. */
+        uint8_t *rx_buf;
+        size_t rx_cap;
+        size_t rx_placed;
         uint64_t mid;
         uint64_t async_id;
         bool is_async;
@@ -155,6 +164,13 @@ struct smb_conn {
         size_t rhdr_got;
         uint8_t *rmsg;
         size_t rlen, rgot;
+        size_t rcap;                    /* of rmsg (a reused buffer may be larger) */
+        int rx_lowat;                   /* SO_RCVLOWAT set on fd (0: default, 1) */
+        bool rx_peek;                   /* big frame: its head first, then decide */
+        /* The pending READ whose (plain) response is arriving straight into
+         * its rx_buf: rmsg holds the head, the data goes there. */
+        struct smb_req *rx_direct;
+        bool rx_orphan;                 /* rx_direct's request went away meanwhile */
         size_t max_frame;
         uint64_t last_rx_us;
 
@@ -185,6 +201,9 @@ struct smb_conn {
 
         uint8_t *wire_spare;            /* a sent encrypted frame's buffer, for reuse */
         size_t wire_spare_cap;
+        uint8_t *rx_spare;              /* a handled frame's buffer, for reuse */
+        size_t rx_spare_cap;
+        struct smb_decryptor *dec;      /* GCM, kept from frame to frame */
 
         /* reconnect bookkeeping (the engine is in issue 4) */
         uint64_t generation;            /* +1 per successful TCP connect */

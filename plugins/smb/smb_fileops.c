@@ -838,11 +838,20 @@ static void io_done(struct smb_req *r, int error, uint32_t status, const uint8_t
                         e = 0;
                 } else {
                         e = rsp_error(op, error, status);
-                        if (e == 0 && (smb2_read_rsp_decode(msg, len, &rsp) < 0 ||
-                                       rsp.data_len > clen))
-                                e = -EBADMSG;
-                        if (e == 0 && rsp.data_len)
-                                memcpy(op->buf + (coff - op->off), rsp.data, rsp.data_len);
+                        if (e == 0 && r->rx_placed) {
+                                /* The transport decrypted the data into
+                                 * op->buf already; msg ends before it. */
+                                if (smb2_read_rsp_decode_fixed(msg, len, &rsp) < 0 ||
+                                    rsp.data_len != r->rx_placed || rsp.data_len > clen)
+                                        e = -EBADMSG;
+                        } else if (e == 0) {
+                                if (smb2_read_rsp_decode(msg, len, &rsp) < 0 ||
+                                    rsp.data_len > clen)
+                                        e = -EBADMSG;
+                                if (e == 0 && rsp.data_len)
+                                        memcpy(op->buf + (coff - op->off), rsp.data,
+                                               rsp.data_len);
+                        }
                 }
                 if (e == 0 && rsp.data_len < clen) {
                         uint64_t at = coff + rsp.data_len;
@@ -882,6 +891,9 @@ static int send_io(struct fop *op, uint64_t coff, size_t clen)
                 };
                 w = smb_req_body(r);
                 ret = smb2_read_req_encode(&w, &q);
+                /* The transport may decrypt the data straight there. */
+                r->rx_buf = op->buf + (coff - op->off);
+                r->rx_cap = clen;
         } else {
                 r = smb_tcon_req_new(op->t, SMB2_WRITE, 64);
                 if (!r)

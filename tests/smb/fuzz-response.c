@@ -126,6 +126,7 @@ static void one_message(const uint8_t *m, size_t n)
         (void)smb2_close_rsp_decode(m, n, &cl);
         if (smb2_read_rsp_decode(m, n, &rd) == 0)
                 touch(rd.data, rd.data_len);
+        (void)smb2_read_rsp_decode_fixed(m, n, &rd);
         (void)smb2_write_rsp_decode(m, n, &wr);
         (void)smb2_flush_rsp_decode(m, n);
         if (smb2_query_directory_rsp_decode(m, n, &qd) == 0) {

@@ -805,6 +805,189 @@ START_TEST(decrypt_bad_header)
 }
 END_TEST
 
+/* --- incremental decryption (smb_decryptor) ---------------------------- */
+
+/* The GCM entries of dec_vecs: [ENC311] A.1 WRITE and READ responses. */
+static const size_t gcm_dec_vecs[] = { 2, 3 };
+
+/* Any split into a head decrypted in place and a tail decrypted elsewhere
+ * gives the published plaintext, and so does one byte at a time; one
+ * decryptor serves every message. */
+START_TEST(decryptor_published)
+{
+        struct smb_decryptor *dec;
+
+        ck_assert_int_eq(smb_decryptor_new(&dec), 0);
+        for (size_t v = 0; v < sizeof(gcm_dec_vecs) / sizeof(gcm_dec_vecs[0]); v++) {
+                const struct dec_vec *d = &dec_vecs[gcm_dec_vecs[v]];
+                size_t kl, tl, pl;
+                uint8_t *k = unhex_alloc(d->key, &kl), *t = unhex_alloc(d->transformed, &tl);
+                uint8_t *plain = unhex_alloc(d->plain, &pl);
+                size_t bl = tl - SMB_TRANSFORM_HDR_LEN;
+                uint8_t *body = malloc(bl), *tail = malloc(bl);
+
+                ck_assert_uint_eq(bl, pl);
+                ck_assert_ptr_nonnull(body);
+                ck_assert_ptr_nonnull(tail);
+                for (size_t split = 0; split <= bl; split++) {
+                        memcpy(body, t + SMB_TRANSFORM_HDR_LEN, bl);
+                        memset(tail, 0x5A, bl);
+                        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+                        ck_assert_int_eq(smb_decrypt_update(dec, body, split, body), 0);
+                        ck_assert_int_eq(smb_decrypt_update(dec, body + split, bl - split,
+                                                            tail), 0);
+                        ck_assert_int_eq(smb_decrypt_final(dec), 0);
+                        ck_assert_mem_eq(body, plain, split);
+                        ck_assert_mem_eq(tail, plain + split, bl - split);
+                }
+                /* byte by byte, in place: one growing range */
+                memcpy(body, t + SMB_TRANSFORM_HDR_LEN, bl);
+                ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+                for (size_t i = 0; i < bl; i++)
+                        ck_assert_int_eq(smb_decrypt_update(dec, body + i, 1, body + i), 0);
+                ck_assert_int_eq(smb_decrypt_final(dec), 0);
+                CHECK_HEX(body, bl, d->plain);
+                free(body);
+                free(tail);
+                free(plain);
+                free(k);
+                free(t);
+        }
+        smb_decryptor_free(dec);
+        smb_decryptor_free(NULL);
+}
+END_TEST
+
+/* The READ response split where the client splits it: SMB2 header and
+ * the READ response's fixed part (64 + 16 bytes) into a scratch buffer,
+ * the data (DataOffset 0x50) into the destination.  Each kind of damage
+ * fails the tag, and neither the scratch nor the destination keeps any
+ * plaintext; what update did not write is left alone. */
+START_TEST(decryptor_tampered)
+{
+        const struct dec_vec *d = &dec_vecs[3];
+        size_t kl, tl;
+        uint8_t *k = unhex_alloc(d->key, &kl), *t = unhex_alloc(d->transformed, &tl);
+        size_t bl = tl - SMB_TRANSFORM_HDR_LEN, data_len = bl - 80;
+        uint8_t *body = t + SMB_TRANSFORM_HDR_LEN;
+        uint8_t head[80], dst[128], zero[80] = { 0 };
+        struct smb_decryptor *dec;
+
+        ck_assert_uint_eq(data_len, 0x17);
+        ck_assert_int_eq(smb_decryptor_new(&dec), 0);
+        switch (_i) {
+        case 0:
+                t[SMB_TRANSFORM_SIG_OFF] ^= 0x80;       /* tag */
+                break;
+        case 1:
+                t[SMB_TRANSFORM_NONCE_OFF + 11] ^= 1;   /* nonce (and AAD) */
+                break;
+        case 2:
+                t[51] ^= 1;                             /* SessionId: AAD only */
+                break;
+        case 3:
+                body[bl - 1] ^= 0x01;                   /* last ciphertext byte */
+                break;
+        case 4:
+                body[3] ^= 0x01;                        /* ciphertext of the header */
+                break;
+        case 5:
+                k[15] ^= 1;                             /* wrong key */
+                break;
+        }
+        memset(dst, 0x5A, sizeof(dst));
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+        ck_assert_int_eq(smb_decrypt_update(dec, body, 80, head), 0);
+        ck_assert_int_eq(smb_decrypt_update(dec, body + 80, data_len, dst + 8), 0);
+        ck_assert_int_eq(smb_decrypt_final(dec), -EBADMSG);
+        ck_assert_mem_eq(head, zero, sizeof(head));
+        ck_assert_mem_eq(dst + 8, zero, data_len);
+        for (size_t i = 0; i < sizeof(dst); i++)
+                if (i < 8 || i >= 8 + data_len)
+                        ck_assert_uint_eq(dst[i], 0x5A);
+        /* The decryptor is usable again after a failure. */
+        if (_i != 5) {
+                free(t);
+                t = unhex_alloc(d->transformed, &tl);
+                ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+                ck_assert_int_eq(smb_decrypt_update(dec, t + SMB_TRANSFORM_HDR_LEN, bl, dst), 0);
+                ck_assert_int_eq(smb_decrypt_final(dec), 0);
+                CHECK_HEX(dst, bl, d->plain);
+        }
+        smb_decryptor_free(dec);
+        free(k);
+        free(t);
+}
+END_TEST
+
+START_TEST(decryptor_bad_use)
+{
+        const struct dec_vec *d = &dec_vecs[3];
+        size_t kl, tl;
+        uint8_t *k = unhex_alloc(d->key, &kl), *t = unhex_alloc(d->transformed, &tl);
+        size_t bl = tl - SMB_TRANSFORM_HDR_LEN;
+        const uint8_t *body = t + SMB_TRANSFORM_HDR_LEN;
+        uint8_t out[256], zero[256] = { 0 };
+        struct smb_decryptor *dec;
+
+        ck_assert_int_eq(smb_decryptor_new(NULL), -EINVAL);
+        ck_assert_int_eq(smb_decryptor_new(&dec), 0);
+        /* nothing begun */
+        ck_assert_int_eq(smb_decrypt_update(dec, body, 1, out), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_final(dec), -EINVAL);
+        smb_decrypt_abort(dec);
+        smb_decrypt_abort(NULL);
+        /* arguments and header */
+        ck_assert_int_eq(smb_decrypt_begin(dec, SMB_CIPHER_AES128_CCM, k, kl, t, bl),
+                         -EOPNOTSUPP);
+        ck_assert_int_eq(smb_decrypt_begin(dec, SMB_CIPHER_AES256_CCM, out, 32, t, bl),
+                         -EOPNOTSUPP);
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, 32, t, bl), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_begin(dec, SMB_CIPHER_NONE, k, kl, t, bl), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, 0), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, NULL, kl, t, bl), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl - 1), -EBADMSG);
+        t[42] = 2;
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), -EBADMSG);
+        t[42] = 1;
+        /* past the end, NULL buffers */
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+        ck_assert_int_eq(smb_decrypt_update(dec, body, bl + 1, out), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_update(dec, NULL, 1, out), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_update(dec, body, 1, NULL), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_update(dec, body, 0, NULL), 0);
+        /* four separate ranges, not a fifth */
+        memset(out, 0x5A, sizeof(out));
+        for (size_t i = 0; i < SMB_DECRYPT_MAX_OUT; i++)
+                ck_assert_int_eq(smb_decrypt_update(dec, body + i, 1, out + 2 * i), 0);
+        ck_assert_int_eq(smb_decrypt_update(dec, body + 4, 1, out + 8), -EINVAL);
+        ck_assert_int_eq(smb_decrypt_update(dec, body + 4, 1, out + 7), 0);  /* continues */
+        /* final with bytes missing: refused, and what was written is wiped */
+        ck_assert_int_eq(smb_decrypt_final(dec), -EINVAL);
+        for (size_t i = 0; i < 10; i++)
+                ck_assert_uint_eq(out[i], i == 0 || i == 2 || i == 4 || i == 6 || i == 7
+                                                  ? 0 : 0x5A);
+        ck_assert_int_eq(smb_decrypt_final(dec), -EINVAL);
+        /* abort wipes; a new begin aborts the message in progress */
+        memset(out, 0x5A, sizeof(out));
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+        ck_assert_int_eq(smb_decrypt_update(dec, body, 10, out), 0);
+        smb_decrypt_abort(dec);
+        ck_assert_mem_eq(out, zero, 10);
+        ck_assert_uint_eq(out[10], 0x5A);
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+        ck_assert_int_eq(smb_decrypt_update(dec, body, 10, out + 20), 0);
+        ck_assert_int_eq(smb_decrypt_begin(dec, d->cipher, k, kl, t, bl), 0);
+        ck_assert_mem_eq(out + 20, zero, 10);
+        ck_assert_int_eq(smb_decrypt_update(dec, body, bl, out), 0);
+        ck_assert_int_eq(smb_decrypt_final(dec), 0);
+        CHECK_HEX(out, bl, d->plain);
+        smb_decryptor_free(dec);
+        free(k);
+        free(t);
+}
+END_TEST
+
 /* Independent AEAD over the transform header for the ciphers without
  * published SMB vectors (AES-256-CCM/GCM). */
 static void ref_aead(uint16_t cipher, const uint8_t *key, const uint8_t *hdr,
@@ -852,6 +1035,22 @@ START_TEST(aes256_crosscheck)
         for (size_t i = 0; i < len; i++)
                 ck_assert_uint_eq(msg[i], (uint8_t)(i * 13));
         ck_assert_int_eq(smb_encrypt(cipher, key, 16, hdr, msg, len), -EINVAL);
+        if (cipher == SMB_CIPHER_AES256_GCM) {
+                /* the reference ciphertext, incrementally, after an AES-128 message */
+                struct smb_decryptor *dec;
+                uint8_t out[1000];
+                ck_assert_int_eq(smb_decryptor_new(&dec), 0);
+                ck_assert_int_eq(smb_decrypt_begin(dec, SMB_CIPHER_AES128_GCM, key, 16, hdr,
+                                                   len), 0);
+                ck_assert_int_eq(smb_decrypt_update(dec, ref, 100, out), 0);
+                ck_assert_int_eq(smb_decrypt_begin(dec, cipher, key, 32, hdr, len), 0);
+                ck_assert_int_eq(smb_decrypt_update(dec, ref, 333, out), 0);
+                ck_assert_int_eq(smb_decrypt_update(dec, ref + 333, len - 333, out + 333), 0);
+                ck_assert_int_eq(smb_decrypt_final(dec), 0);
+                for (size_t i = 0; i < len; i++)
+                        ck_assert_uint_eq(out[i], (uint8_t)(i * 13));
+                smb_decryptor_free(dec);
+        }
         ck_assert_int_eq(smb_encrypt(cipher, key, 32, hdr, msg, len), 0);
         hdr[51] ^= 1;
         ck_assert_int_eq(smb_decrypt(cipher, key, 32, hdr, msg, len), -EBADMSG);
@@ -925,6 +1124,9 @@ static Suite *crypto_suite(void)
         tcase_add_test(t, decrypt_published);
         tcase_add_loop_test(t, decrypt_tampered, 0, 15);
         tcase_add_test(t, decrypt_bad_header);
+        tcase_add_test(t, decryptor_published);
+        tcase_add_loop_test(t, decryptor_tampered, 0, 6);
+        tcase_add_test(t, decryptor_bad_use);
         tcase_add_loop_test(t, aes256_crosscheck, 0, 2);
         tcase_add_test(t, transform_init_layout);
         suite_add_tcase(s, t);

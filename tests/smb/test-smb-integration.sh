@@ -4,10 +4,10 @@
 # The SMB client (gwd-smb and the smb plugin inside gatewayd) against a real
 # Samba smbd on loopback (tests/smb/smbd-fixture.sh): every dialect, signing
 # (including a response whose signature a proxy corrupts), the encrypted
-# share with every cipher, the error cases, 256 MiB round trip, a 10,000
-# entry directory, the namespace operations, and gatewayd's objects
-# reaching `good`.  Ends with "N passed, N failed"; exits 1 on failure,
-# 77 (skip) without root or Samba.
+# share with every cipher (and encrypted READ responses a proxy damages),
+# the error cases, 256 MiB round trip, a 10,000 entry directory, the
+# namespace operations, and gatewayd's objects reaching `good`.  Ends with
+# "N passed, N failed"; exits 1 on failure, 77 (skip) without root or Samba.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -85,6 +85,9 @@ done
 cat >"$WORK/proxy.py" <<'EOF'
 import socket, sys, threading
 lport, rport = int(sys.argv[1]), int(sys.argv[2])
+# sig: flip a byte of the signature of signed READ responses; enc: flip the
+# last byte of encrypted frames over 64 KiB (a READ response's data)
+mode = sys.argv[3] if len(sys.argv) > 3 else "sig"
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.1", lport)); ls.listen(4)
 def recvn(s, n):
@@ -108,9 +111,11 @@ def down(s, c):
     try:
         while True:
             h = recvn(s, 4); m = bytearray(recvn(s, int.from_bytes(h[1:], "big")))
-            if m[:4] == b"\xfeSMB" and len(m) >= 64:
+            if mode == "sig" and m[:4] == b"\xfeSMB" and len(m) >= 64:
                 cmd = int.from_bytes(m[12:14], "little"); fl = int.from_bytes(m[16:20], "little")
                 if cmd == 8 and fl & 8: m[50] ^= 0x55
+            if mode == "enc" and m[:4] == b"\xfdSMB" and len(m) > 65536:
+                m[-1] ^= 0x01
             c.sendall(h + bytes(m))
     except Exception: pass
     for x in (c, s):
@@ -154,6 +159,24 @@ for c in AES-128-CCM AES-128-GCM AES-256-CCM AES-256-GCM; do
 done
 out=$(G --encrypt "$URL/data" info 2>&1)
 check "--encrypt encrypts the whole session" grep -q '"encryption": true' <<<"$out"
+# A READ response whose last byte is damaged on the way: with GCM its data
+# is decrypted straight into the caller's buffer before the tag is checked;
+# the tag fails, the read fails (and the buffer is wiped), nothing written.
+python3 "$WORK/proxy.py" "$PPORT" "$SMBD_PORT" enc &
+PROXY_PID=$!
+sleep 0.5
+for c in AES-128-GCM AES-256-GCM AES-128-CCM; do
+        rm -f "$WORK/enc.bad"
+        out=$("$GWD_SMB" -p "$PPORT" -U "$SMBD_USER" --password-file "$SMBD_PASSWORD_FILE" \
+                --timeout 10 --cipher "$c" "$URL/secure" get "enc-$c" "$WORK/enc.bad" 2>&1)
+        rc=$?
+        check "damaged encrypted READ response ($c) is rejected" test "$rc" = 1
+        check "... with a clear error, no data written" \
+                bash -c 'grep -q "Bad message" <<<"$1" && ! test -s "$2"' _ "$out" "$WORK/enc.bad"
+done
+kill "$PROXY_PID" 2>/dev/null
+wait "$PROXY_PID" 2>/dev/null
+PROXY_PID=
 out=$(G --no-encrypt "$URL/secure" ls 2>&1)
 check "encryption off: secure share refused clearly" grep -q "STATUS_ACCESS_DENIED\|encryption" <<<"$out"
 

@@ -75,6 +75,43 @@ START_TEST(read_rsp)
 }
 END_TEST
 
+static int dec_read_fixed(const uint8_t *m, size_t n)
+{
+        struct smb2_read_rsp r;
+        return smb2_read_rsp_decode_fixed(m, n, &r);
+}
+
+/* Header and fixed part alone: the data may be elsewhere (or not yet
+ * decrypted), so DataOffset/DataLength are returned, not checked. */
+START_TEST(read_rsp_fixed)
+{
+        uint8_t m[128];
+        struct smb2_read_rsp r;
+        size_t n = unhex(m, sizeof(m), RSP_HDR_HEX("08", ST_OK)
+                         "11 00"          /* StructureSize 17 */
+                         "50"             /* DataOffset */
+                         "00"
+                         "00 00 80 00"    /* DataLength 8 MiB: not in the message */
+                         "07 00 00 00"    /* DataRemaining */
+                         "00 00 00 00");  /* Reserved2 */
+
+        ck_assert_uint_eq(n, 80);
+        ck_assert_int_eq(smb2_read_rsp_decode_fixed(m, n, &r), 0);
+        ck_assert_uint_eq(r.data_offset, 0x50);
+        ck_assert_uint_eq(r.data_len, 8u << 20);
+        ck_assert_uint_eq(r.data_remaining, 7);
+        ck_assert_ptr_null(r.data);
+        check_truncations(dec_read_fixed, m, n);
+        /* the full decoder refuses what is not there */
+        ck_assert_int_eq(smb2_read_rsp_decode(m, n, &r), -EBADMSG);
+        m[64] = 0x10;
+        ck_assert_int_eq(smb2_read_rsp_decode_fixed(m, n, &r), -EPROTO);
+        m[64] = 0x11;
+        m[12] = 0x09;   /* a WRITE response */
+        ck_assert_int_eq(smb2_read_rsp_decode_fixed(m, n, &r), -EPROTO);
+}
+END_TEST
+
 START_TEST(write_req_inline)
 {
         uint8_t buf[128];
@@ -163,6 +200,7 @@ static Suite *io_suite(void)
         TCase *tc = tcase_create("io");
         tcase_add_test(tc, read_req);
         tcase_add_test(tc, read_rsp);
+        tcase_add_test(tc, read_rsp_fixed);
         tcase_add_test(tc, write_req_inline);
         tcase_add_test(tc, write_req_iovec);
         tcase_add_test(tc, write_rsp);
