@@ -32,22 +32,9 @@ int smb2_query_directory_req_encode(struct wire_wr *w,
 int smb2_query_directory_rsp_decode(const uint8_t *msg, size_t len,
                                     struct smb2_query_directory_rsp *rsp)
 {
-        struct wire_rd r;
-        int rc;
-
         memset(rsp, 0, sizeof(*rsp));
-        rc = smb2_rsp_body(msg, len, SMB2_QUERY_DIRECTORY, QD_RSP_SIZE, &r);
-        if (rc)
-                return rc;
-        uint16_t off = wire_get_u16(&r);
-        uint32_t n = wire_get_u32(&r);
-        if (r.err)
-                return r.err;
-        rc = smb2_msg_slice(msg, len, off, n, SMB2_HDR_SIZE + QD_RSP_SIZE - 1, &rsp->buf);
-        if (rc)
-                return rc;
-        rsp->len = n;
-        return 0;
+        return smb2_rsp_offset_buffer(msg, len, SMB2_QUERY_DIRECTORY, QD_RSP_SIZE, &rsp->buf,
+                                      &rsp->len);
 }
 
 int smb2_dir_iter_init(struct smb2_dir_iter *it, uint8_t info_class,

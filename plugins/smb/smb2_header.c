@@ -134,6 +134,30 @@ int smb2_msg_slice(const uint8_t *msg, size_t len, uint64_t off, uint64_t n,
         return 0;
 }
 
+int smb2_rsp_offset_buffer(const uint8_t *msg, size_t len, uint16_t command,
+                           uint16_t structure_size, const uint8_t **buf, uint32_t *buf_len)
+{
+        struct wire_rd r;
+        int rc;
+
+        *buf = NULL;
+        *buf_len = 0;
+        rc = smb2_rsp_body(msg, len, command, structure_size, &r);
+        if (rc)
+                return rc;
+        uint16_t off = wire_get_u16(&r);
+        uint32_t n = wire_get_u32(&r);
+        if (r.err)
+                return r.err;
+        /* The buffer starts after the fixed part (StructureSize counts one
+         * byte of the buffer). */
+        rc = smb2_msg_slice(msg, len, off, n, SMB2_HDR_SIZE + structure_size - 1u, buf);
+        if (rc)
+                return rc;
+        *buf_len = n;
+        return 0;
+}
+
 bool smb2_rsp_is_error(const struct smb2_hdr *h)
 {
         /* The exceptions listed in MS-SMB2 3.3.4.4. */

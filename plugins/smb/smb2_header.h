@@ -89,6 +89,16 @@ int smb2_msg_slice(const uint8_t *msg, size_t len, uint64_t off, uint64_t n,
                    size_t min_off, const uint8_t **out);
 
 /*
+ * The body of a response to `command` (StructureSize `structure_size`)
+ * that starts with a 16-bit buffer offset and a 32-bit buffer length
+ * (QUERY_DIRECTORY, QUERY_INFO): the buffer, bounds-checked as
+ * smb2_msg_slice does, in *buf (NULL if empty) and *buf_len.  Errors as
+ * smb2_rsp_body.
+ */
+int smb2_rsp_offset_buffer(const uint8_t *msg, size_t len, uint16_t command,
+                           uint16_t structure_size, const uint8_t **buf, uint32_t *buf_len);
+
+/*
  * True if the body of this response is an SMB2 ERROR response rather than
  * the command's own response (MS-SMB2 3.3.4.4: MORE_PROCESSING_REQUIRED
  * for SESSION_SETUP, BUFFER_OVERFLOW for READ/QUERY_INFO/IOCTL,

@@ -35,22 +35,9 @@ int smb2_query_info_req_encode(struct wire_wr *w, const struct smb2_query_info_r
 
 int smb2_query_info_rsp_decode(const uint8_t *msg, size_t len, struct smb2_query_info_rsp *rsp)
 {
-        struct wire_rd r;
-        int rc;
-
         memset(rsp, 0, sizeof(*rsp));
-        rc = smb2_rsp_body(msg, len, SMB2_QUERY_INFO, QI_RSP_SIZE, &r);
-        if (rc)
-                return rc;
-        uint16_t off = wire_get_u16(&r);
-        uint32_t n = wire_get_u32(&r);
-        if (r.err)
-                return r.err;
-        rc = smb2_msg_slice(msg, len, off, n, SMB2_HDR_SIZE + QI_RSP_SIZE - 1, &rsp->buf);
-        if (rc)
-                return rc;
-        rsp->len = n;
-        return 0;
+        return smb2_rsp_offset_buffer(msg, len, SMB2_QUERY_INFO, QI_RSP_SIZE, &rsp->buf,
+                                      &rsp->len);
 }
 
 static void get_basic(struct wire_rd *r, struct smb2_file_basic_info *b)
