@@ -500,24 +500,25 @@ enum MHD_Result ops_resumed(struct api_req *r)
         return api_reply_json(r, MHD_HTTP_OK, op_json(op));
 }
 
+/* GET of one operation or drill: the running ones and the last finished. */
+static enum MHD_Result op_get(struct api_req *r, bool drill)
+{
+        struct api_op *op = op_find(r->api, r->route.params[0], drill);
+        if (!op)
+                return api_problem(r, MHD_HTTP_NOT_FOUND, "no %s \"%s\" (only the last %d "
+                                   "finished ones are kept)", drill ? "drill" : "operation",
+                                   r->route.params[0], API_OPS_KEPT);
+        return api_reply_json(r, MHD_HTTP_OK, op_json(op));
+}
+
 enum MHD_Result ops_get_operation(struct api_req *r)
 {
-        struct api_op *op = op_find(r->api, r->route.params[0], false);
-        if (!op)
-                return api_problem(r, MHD_HTTP_NOT_FOUND, "no operation \"%s\" (only the last "
-                                   "%d finished ones are kept)", r->route.params[0],
-                                   API_OPS_KEPT);
-        return api_reply_json(r, MHD_HTTP_OK, op_json(op));
+        return op_get(r, false);
 }
 
 enum MHD_Result ops_drill_get(struct api_req *r)
 {
-        struct api_op *op = op_find(r->api, r->route.params[0], true);
-        if (!op)
-                return api_problem(r, MHD_HTTP_NOT_FOUND, "no drill \"%s\" (only the last %d "
-                                   "finished ones are kept)", r->route.params[0],
-                                   API_OPS_KEPT);
-        return api_reply_json(r, MHD_HTTP_OK, op_json(op));
+        return op_get(r, true);
 }
 
 enum MHD_Result ops_drill_list(struct api_req *r)
