@@ -427,41 +427,43 @@ void smb_conn_drop(struct smb_conn *c, int error, const char *cause)
 
 /* --- sending --------------------------------------------------------------- */
 
-/* Encrypted frames are as large as the largest WRITE (8 MiB against
- * Samba): a fresh allocation of that size is a fresh mapping, faulted in
- * page by page and unmapped again after the send.  One spare buffer per
- * channel is kept for the next frame instead. */
-#define WIRE_SPARE_MIN (64u * 1024u)
+/* Frames are as large as the largest WRITE or READ response (8 MiB
+ * against Samba): a fresh allocation of that size is a fresh mapping,
+ * faulted in page by page and unmapped again once the frame is done.  One
+ * spare buffer per direction and channel is kept for the next big frame
+ * instead; small frames come cheaply from the heap. */
+#define SPARE_MIN (64u * 1024u)
 
-static int frame_buf_take(struct smb_conn *c, struct smb_req *r)
+/* A buffer of at least `len` bytes (its size in *cap), or NULL. */
+static uint8_t *spare_take(struct smb_spare *sp, size_t len, size_t *cap)
 {
-        /* Small frames come cheaply from the heap; the spare is for big ones. */
-        if (c->wire_spare && c->wire_spare_cap >= r->wire_len && r->wire_len >= WIRE_SPARE_MIN) {
-                r->wire = c->wire_spare;
-                r->wire_cap = c->wire_spare_cap;
-                c->wire_spare = NULL;
-                c->wire_spare_cap = 0;
-                return 0;
+        uint8_t *b;
+
+        if (sp->buf && sp->cap >= len && len >= SPARE_MIN) {
+                b = sp->buf;
+                *cap = sp->cap;
+                *sp = (struct smb_spare){ 0 };
+                return b;
         }
-        r->wire = malloc(r->wire_len);
-        if (!r->wire)
-                return -ENOMEM;
-        r->wire_cap = r->wire_len;
-        return 0;
+        b = malloc(len);
+        *cap = b ? len : 0;
+        return b;
 }
 
-/* Keep the larger of the frame and the spare; free the other. */
+/* Keep the larger of the buffer and the spare; free the other. */
+static void spare_release(struct smb_conn *c, struct smb_spare *sp, uint8_t *buf, size_t cap)
+{
+        if (cap > sp->cap && cap >= SPARE_MIN && !c->freeing) {
+                free(sp->buf);
+                *sp = (struct smb_spare){ buf, cap };
+        } else {
+                free(buf);
+        }
+}
+
 static void frame_buf_release(struct smb_conn *c, struct smb_req *r)
 {
-        if (!r->wire)
-                return;
-        if (r->wire_cap > c->wire_spare_cap && r->wire_cap >= WIRE_SPARE_MIN && !c->freeing) {
-                free(c->wire_spare);
-                c->wire_spare = r->wire;
-                c->wire_spare_cap = r->wire_cap;
-        } else {
-                free(r->wire);
-        }
+        spare_release(c, &c->tx_spare, r->wire, r->wire_cap);
         r->wire = NULL;
         r->wire_cap = 0;
 }
@@ -623,9 +625,9 @@ static int dispatch(struct smb_conn *c, struct smb_req *r)
                 if (nlen < 0 || total > SMB2_TCP_FRAME_MAX - SMB2_TRANSFORM_HDR_SIZE)
                         return -EMSGSIZE;
                 r->wire_len = 4 + SMB2_TRANSFORM_HDR_SIZE + total;
-                ret = frame_buf_take(c, r);
-                if (ret < 0)
-                        return ret;
+                r->wire = spare_take(&c->tx_spare, r->wire_len, &r->wire_cap);
+                if (!r->wire)
+                        return -ENOMEM;
                 uint8_t *th = r->wire + 4;
                 uint8_t *body = th + SMB2_TRANSFORM_HDR_SIZE;
                 ret = smb_session_next_nonce(ses, nonce, (size_t)nlen);
@@ -1091,38 +1093,6 @@ static struct smb_req *plain_target(struct smb_conn *c, const uint8_t *head, siz
         return r;
 }
 
-/* Received frames are as large as the largest READ response (8 MiB
- * against Samba): as on the send side, one spare buffer per channel is
- * kept for the next big frame rather than a fresh mapping faulted in page
- * by page and unmapped again for every frame. */
-static uint8_t *rx_buf_take(struct smb_conn *c, size_t len, size_t *cap)
-{
-        uint8_t *b;
-
-        if (c->rx_spare && c->rx_spare_cap >= len && len >= WIRE_SPARE_MIN) {
-                b = c->rx_spare;
-                *cap = c->rx_spare_cap;
-                c->rx_spare = NULL;
-                c->rx_spare_cap = 0;
-                return b;
-        }
-        b = malloc(len);
-        *cap = b ? len : 0;
-        return b;
-}
-
-/* Keep the larger of the buffer and the spare; free the other. */
-static void rx_buf_release(struct smb_conn *c, uint8_t *buf, size_t cap)
-{
-        if (cap > c->rx_spare_cap && cap >= WIRE_SPARE_MIN && !c->freeing) {
-                free(c->rx_spare);
-                c->rx_spare = buf;
-                c->rx_spare_cap = cap;
-        } else {
-                free(buf);
-        }
-}
-
 /*
  * While a big frame arrives, have the socket report readable only once a
  * good part of the rest is there (SO_RCVLOWAT): fewer wakeups and recv()
@@ -1161,7 +1131,7 @@ static int do_read(struct smb_conn *c)
                                 int ret = smb2_tcp_frame_decode(c->rhdr, c->max_frame, &mlen);
                                 if (ret < 0)
                                         return ret;
-                                c->rmsg = rx_buf_take(c, mlen, &c->rcap);
+                                c->rmsg = spare_take(&c->rx_spare, mlen, &c->rcap);
                                 if (!c->rmsg)
                                         return -ENOMEM;
                                 c->rlen = mlen;
@@ -1214,7 +1184,7 @@ static int do_read(struct smb_conn *c)
                                 c->stats.bytes_in += len + 4;
                                 c->last_rx_us = smb_now_us();
                                 int ret = handle_frame(c, buf, msg_len);
-                                rx_buf_release(c, buf, cap);
+                                spare_release(c, &c->rx_spare, buf, cap);
                                 if (ret < 0)
                                         return ret;
                                 continue;
@@ -1633,8 +1603,8 @@ void smb_conn_free(struct smb_conn *c)
         smb_sm_unpublish(&c->sm);
         free(c->hash);
         free(c->id);
-        free(c->wire_spare);
-        free(c->rx_spare);
+        free(c->tx_spare.buf);
+        free(c->rx_spare.buf);
         smb_decryptor_free(c->dec);
         free(c);
 }

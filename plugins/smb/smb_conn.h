@@ -134,6 +134,12 @@ struct smb_conn_stats {
         uint64_t timeouts;
 };
 
+/* One big frame buffer kept for the next big frame (smb_conn.c). */
+struct smb_spare {
+        uint8_t *buf;
+        size_t cap;
+};
+
 struct smb_conn {
         const struct gwd_api *api;
         struct gwd_ctx *ctx;
@@ -199,10 +205,8 @@ struct smb_conn {
         uint8_t server_guid[16];
         uint8_t preauth[SMB_PREAUTH_HASH_LEN];
 
-        uint8_t *wire_spare;            /* a sent encrypted frame's buffer, for reuse */
-        size_t wire_spare_cap;
-        uint8_t *rx_spare;              /* a handled frame's buffer, for reuse */
-        size_t rx_spare_cap;
+        struct smb_spare tx_spare;      /* a sent encrypted frame's buffer, for reuse */
+        struct smb_spare rx_spare;      /* a handled received frame's buffer, for reuse */
         struct smb_decryptor *dec;      /* GCM, kept from frame to frame */
 
         /* reconnect bookkeeping (the engine is in issue 4) */
