@@ -240,20 +240,27 @@ static void finish_close_done(void *cbdata, const struct gwd_result *res)
         req_unref(req);
 }
 
+/* Close the temporary file; finish_close_done() renames it. */
+static void finish_close(struct wd_req *req)
+{
+        struct put_state *p = req->m;
+        struct gwd_file *f = p->f;
+
+        p->f = NULL;
+        req_ref(req);
+        req->ops->close(req->sh, f, finish_close_done, req);
+}
+
 static void flush_done(void *cbdata, const struct gwd_result *res)
 {
         struct wd_req *req = cbdata;
         struct put_state *p = req->m;
-        struct gwd_file *f = p->f;
 
         p->inflight--;
-        if (res->error < 0 && res->error != -EOPNOTSUPP) {
+        if (res->error < 0 && res->error != -EOPNOTSUPP)
                 put_fail(req, res->error);
-        } else {
-                p->f = NULL;
-                req_ref(req);
-                req->ops->close(req->sh, f, finish_close_done, req);
-        }
+        else
+                finish_close(req);
         req_unref(req);
 }
 
@@ -267,14 +274,13 @@ static void maybe_finish(struct wd_req *req)
         if (!p->ending || p->inflight || p->error || !p->f)
                 return;
         chunks_release(req);
+        if (!req->srv->conf.flush_uploads) {
+                finish_close(req);
+                return;
+        }
         p->inflight++;
         req_ref(req);
-        if (req->srv->conf.flush_uploads) {
-                req->ops->flush(req->sh, p->f, flush_done, req);
-        } else {
-                struct gwd_result ok = { .error = 0 };
-                flush_done(req, &ok);
-        }
+        req->ops->flush(req->sh, p->f, flush_done, req);
 }
 
 struct write_tag {
