@@ -78,7 +78,6 @@ struct list_cache {
         size_t len;
         uint64_t gen;                   /* api.reg_gen when it was made */
         uint64_t made_mono;
-        uint64_t hits;
 };
 
 #define ROUTE_STATS_CODES 16

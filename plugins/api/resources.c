@@ -221,37 +221,40 @@ void api_list_cache_free(struct api *a)
         }
 }
 
+/* The slot holding a listing of `kind`, fresh or not, or NULL. */
+static struct list_cache *list_cache_find(struct api *a, const char *kind)
+{
+        for (size_t i = 0; i < API_LIST_CACHE_KINDS; i++)
+                if (a->list_cache[i].body && strcmp(a->list_cache[i].kind, kind) == 0)
+                        return &a->list_cache[i];
+        return NULL;
+}
+
 /* A fresh cached listing of `kind`, or NULL. */
 static struct list_cache *list_cache_get(struct api *a, const char *kind)
 {
+        struct list_cache *c = list_cache_find(a, kind);
         uint64_t ttl = (uint64_t)a->set.listing_cache_ms * 1000u;
-        for (size_t i = 0; i < API_LIST_CACHE_KINDS; i++) {
-                struct list_cache *c = &a->list_cache[i];
-                if (c->body && strcmp(c->kind, kind) == 0)
-                        return c->gen == a->reg_gen && api_now_mono() - c->made_mono < ttl
-                                       ? c : NULL;
-        }
-        return NULL;
+        return c && c->gen == a->reg_gen && api_now_mono() - c->made_mono < ttl ? c : NULL;
 }
 
 /* Keep a copy of a listing: in the slot of its kind, else an empty one,
  * else the oldest.  Without memory there is simply no cache. */
 static void list_cache_put(struct api *a, const char *kind, const char *body, size_t len)
 {
-        struct list_cache *slot = NULL;
+        struct list_cache *slot = list_cache_find(a, kind);
         char *copy;
 
         if (strlen(kind) >= sizeof(slot->kind))
                 return;         /* known kinds are shorter; never truncated */
-        for (size_t i = 0; i < API_LIST_CACHE_KINDS && !slot; i++)
-                if (a->list_cache[i].body && strcmp(a->list_cache[i].kind, kind) == 0)
-                        slot = &a->list_cache[i];
-        for (size_t i = 0; i < API_LIST_CACHE_KINDS && !slot; i++)
-                if (!a->list_cache[i].body)
-                        slot = &a->list_cache[i];
-        for (size_t i = 0; i < API_LIST_CACHE_KINDS; i++)
-                if (!slot || (slot->body && a->list_cache[i].made_mono < slot->made_mono))
-                        slot = &a->list_cache[i];
+        if (!slot) {
+                /* an empty slot, else the oldest */
+                slot = &a->list_cache[0];
+                for (size_t i = 1; i < API_LIST_CACHE_KINDS && slot->body; i++)
+                        if (!a->list_cache[i].body ||
+                            a->list_cache[i].made_mono < slot->made_mono)
+                                slot = &a->list_cache[i];
+        }
         copy = malloc(len);
         if (!copy)
                 return;
@@ -284,7 +287,6 @@ enum MHD_Result res_collection(struct api_req *r)
         bool cacheable = nargs == 0 && a->set.listing_cache_ms;
         struct list_cache *hit = cacheable ? list_cache_get(a, kind) : NULL;
         if (hit) {
-                hit->hits++;
                 a->list_cache_hits++;
                 sbuf_append(&b, hit->body, hit->len);
                 return api_reply_sbuf(r, MHD_HTTP_OK, &b);
