@@ -61,21 +61,12 @@ SRC=$WORK/src.bin
 head -c $((SIZE_MB << 20)) /dev/urandom >"$SRC"
 BYTES=$((SIZE_MB << 20))
 
-# smbd_cpu: CPU ticks of the fixture's smbd processes, reaped children included.
-smbd_cpu() {
-        local p t=0
-        for p in $(smbd_fixture_pids); do
-                t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-        done
-        echo "$t"
-}
-
 # run CMD...: wall seconds, peak RSS (KiB), client and smbd CPU seconds into
 # $secs $rss $ccpu $scpu
 run() {
         local t0 t1 c0
         sync
-        c0=$(smbd_cpu)
+        c0=$(smbd_fixture_cpu_ticks)
         t0=$(date +%s.%N)
         /usr/bin/time -v -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>&1
         local rc=$?
@@ -90,7 +81,7 @@ run() {
         rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.out")
         ccpu=$(sed -n -e 's/.*User time (seconds): //p' -e 's/.*System time (seconds): //p' \
                 "$WORK/time.out" | paste -sd+ | bc -l)
-        scpu=$(echo "($(smbd_cpu) - $c0) / $(getconf CLK_TCK)" | bc -l)
+        scpu=$(echo "($(smbd_fixture_cpu_ticks) - $c0) / $(getconf CLK_TCK)" | bc -l)
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -15,8 +15,10 @@
 #     this VM's noise: see bench/smb-bench.sh), and gatewayd's peak RSS
 #     (both write a new file each time after deleting the old one; the
 #     gateway runs with its default flush_uploads=false, so neither side
-#     FLUSHes); then PARALLEL concurrent GETs of that file and 4 KiB GETs
-#     from CLIENTS clients, through SMB.
+#     FLUSHes), and the CPU seconds per GiB of every process of each side
+#     (curl, gatewayd, smbd vs smbclient, smbd): on a small machine their
+#     sum, not any one process, limits the run; then PARALLEL concurrent
+#     GETs of that file and 4 KiB GETs from CLIENTS clients, through SMB.
 # Usage: bench/webdav-bench.sh [--smb] [BUILDDIR]   (environment: SIZE_MB=1024,
 #        RUNS=3, CLIENTS=64, DURATION=10, PARALLEL=16; --smb only: DIRS="PUT"
 #        or "GET" measures that direction alone and nothing else)
@@ -124,7 +126,8 @@ small_gets() {
 
 if [ "$MODE" = smb ]; then
         [ "$(id -u)" = 0 ] || { echo "webdav-bench --smb: needs root (the smbd fixture)" >&2; exit 1; }
-        command -v smbclient >/dev/null || { echo "webdav-bench --smb: needs smbclient" >&2; exit 1; }
+        command -v smbclient >/dev/null && [ -x /usr/bin/time ] ||
+                { echo "webdav-bench --smb: needs smbclient and /usr/bin/time (apt-get install smbclient time)" >&2; exit 1; }
         [ -e "$BUILDDIR/plugins/smb/.libs/smb.so" ] || { echo "no smb plugin in $BUILDDIR" >&2; exit 1; }
         # shellcheck source=tests/smb/smbd-fixture.sh
         . "$top_srcdir/tests/smb/smbd-fixture.sh"
@@ -152,27 +155,35 @@ CONF
         echo "# smbd $(smbd -V 2>/dev/null | head -1) on 127.0.0.1:$SMBD_PORT, share dir $SHARE"
         head -c $((SIZE_MB << 20)) /dev/urandom > "$T/big"
         BYTES=$((SIZE_MB << 20))
-        # timed CMD...: wall seconds of a command that must succeed, in $secs
+        # timed CMD...: a command that must succeed: wall seconds in $secs,
+        # CPU seconds (user + sys) of the command in $ccpu, of gatewayd in
+        # $gcpu and of the fixture's smbd processes in $scpu.  On 2 cores the
+        # three add up to what limits the run: see docs/webdav.md.
+        gwd_ticks() { awk '{ print $14 + $15 }' "/proc/$DPID/stat"; }
         timed() {
-                local t0 t1
+                local t0 t1 g0 s0 tck
                 sync
+                g0=$(gwd_ticks)
+                s0=$(smbd_fixture_cpu_ticks)
                 t0=$(date +%s.%N)
-                "$@" > "$T/cmd.out" 2>&1 || { echo "failed: $*" >&2; cat "$T/cmd.out" >&2; exit 1; }
+                /usr/bin/time -f '%U %S' -o "$T/time.out" "$@" > "$T/cmd.out" 2>&1 ||
+                        { echo "failed: $*" >&2; cat "$T/cmd.out" >&2; exit 1; }
                 t1=$(date +%s.%N)
+                sleep 0.3       # smbd reaps smbclient's connection: its CPU into cutime
+                tck=$(getconf CLK_TCK)
                 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+                ccpu=$(awk '{ print $1 + $2 }' "$T/time.out")
+                gcpu=$(awk -v a="$g0" -v b="$(gwd_ticks)" -v t="$tck" 'BEGIN { print (b - a) / t }')
+                scpu=$(awk -v a="$s0" -v b="$(smbd_fixture_cpu_ticks)" -v t="$tck" 'BEGIN { print (b - a) / t }')
         }
-        dav_put() {
-                local c
-                c=$(curl -s -T "$T/big" -o /dev/null -w '%{http_code}' "$U/dav.bin")
-                [ "$c" = 201 ] || [ "$c" = 204 ]
-        }
-        dav_get() {
-                [ "$(curl -s -o /dev/null -w '%{http_code}' "$U/dav.bin")" = 200 ]
-        }
+        # curl --fail: an HTTP error fails the run
+        DAV_PUT=(curl -s --fail -T "$T/big" -o /dev/null "$U/dav.bin")
+        DAV_GET=(curl -s --fail -o /dev/null "$U/dav.bin")
         median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
         for dir in ${DIRS:-PUT GET}; do
-                : > "$T/d.t"
-                : > "$T/s.t"
+                for who in d s; do
+                        for f in t c g s; do : > "$T/$who.$f"; done
+                done
                 for i in $(seq "$RUNS"); do
                         # alternate who goes first: page cache and writeback
                         # of the server would otherwise favour one side
@@ -190,16 +201,19 @@ CONF
                                 # cache at the end of its run, cold by its next.
                                 if [ $dir = PUT ] && [ $who = d ]; then
                                         rm -f "$SHARE/dav.bin"
-                                        timed dav_put
+                                        timed "${DAV_PUT[@]}"
                                 elif [ $dir = PUT ]; then
                                         rm -f "$SHARE/smb.bin"
                                         timed "${SMBC[@]}" -c "put $T/big smb.bin"
                                 elif [ $who = d ]; then
-                                        timed dav_get
+                                        timed "${DAV_GET[@]}"
                                 else
                                         timed "${SMBC[@]}" -c "get smb.bin /dev/null"
                                 fi
                                 echo "$secs" >> "$T/$who.t"
+                                echo "$ccpu" >> "$T/$who.c"
+                                echo "$gcpu" >> "$T/$who.g"
+                                echo "$scpu" >> "$T/$who.s"
                         done
                 done
                 if [ $dir = PUT ]; then
@@ -216,6 +230,14 @@ CONF
                 bratio=$(awk -v a="$db" -v b="$sb" 'BEGIN { printf "%.2f", a / b }')
                 echo "$dir ${SIZE_MB} MiB: gatewayd (WebDAV -> SMB) $dm MiB/s," \
                      "smbclient $sm MiB/s, ratio $ratio (best runs: $db vs $sb MiB/s, $bratio)"
+                dc=$(median < "$T/d.c") dg=$(median < "$T/d.g") ds=$(median < "$T/d.s")
+                sc=$(median < "$T/s.c") ss=$(median < "$T/s.s")
+                awk -v dc="$dc" -v dg="$dg" -v ds="$ds" -v sc="$sc" -v ss="$ss" -v d="$dir" \
+                    -v g="$(awk -v m="$SIZE_MB" 'BEGIN { print m / 1024 }')" 'BEGIN {
+                        printf "%s CPU s per GiB (medians): curl %.2f + gatewayd %.2f + smbd %.2f = %.2f;" \
+                               " smbclient %.2f + smbd %.2f = %.2f; CPU ratio smbclient/gateway %.2f\n",
+                               d, dc / g, dg / g, ds / g, (dc + dg + ds) / g, sc / g, ss / g,
+                               (sc + ss) / g, (sc + ss) / (dc + dg + ds) }'
         done
         echo "gatewayd peak RSS: $(awk '/^VmHWM/ { printf "%d MiB", $2 / 1024 }' /proc/$DPID/status)" \
              "(median of $RUNS runs, alternating order; wall time, smbclient including its logon)"

@@ -88,4 +88,4 @@ EXTRA_tests_test_mem_DEPENDENCIES = plugins/mem/mem.la
 TESTS += tests/test-mem
 
 # Shared reporting of the shell tests (ok/nok/check/finish).
-EXTRA_DIST += tests/testlib.sh
+EXTRA_DIST += tests/testlib.sh tests/check-run.h

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gatewayd/conf.h"
+#include "tests/check-run.h"
 
 /* Parse `text`; return the joined error messages (static buffer) or NULL
  * when the config is valid. */
@@ -327,8 +328,6 @@ int main(void)
 {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, valid_minimal);
         tcase_add_test(tc, valid_full);
@@ -345,9 +344,5 @@ int main(void)
         tcase_add_test(tc, load_file_errors);
         tcase_add_test(tc, error_list_is_bounded);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(s);
 }

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "tests/check-run.h"
 
 struct gwd_proc {
         char dir[64];
@@ -301,8 +302,6 @@ int main(void)
 {
         Suite *s = suite_create("lifecycle");
         TCase *tc = tcase_create("notify");
-        SRunner *sr;
-        int failed;
 
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, ready_then_sigterm_stops_cleanly);
@@ -313,9 +312,5 @@ int main(void)
         tcase_add_test(tc, bad_config_exits_78_without_ready);
         tcase_add_test(tc, failing_plugin_start_exits_1_without_ready);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(s);
 }

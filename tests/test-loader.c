@@ -13,6 +13,7 @@
 
 #include "gatewayd/daemon.h"
 #include "gatewayd/loader.h"
+#include "tests/check-run.h"
 
 #define ck_assert_has(hay, needle)                                                     \
         ck_assert_msg((hay) && strstr((hay), (needle)), "expected \"%s\" in \"%s\"",   \
@@ -224,8 +225,6 @@ int main(void)
         Suite *s = suite_create("loader");
         TCase *tc = tcase_create("loader");
         TCase *td = tcase_create("daemon");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, good_plugin_loads);
         tcase_add_test(tc, older_minor_with_shorter_struct_loads);
@@ -244,9 +243,5 @@ int main(void)
         tcase_add_test(td, daemon_good_start);
         suite_add_tcase(s, tc);
         suite_add_tcase(s, td);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(s);
 }

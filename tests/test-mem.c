@@ -14,6 +14,7 @@
 
 #include "gatewayd/conf.h"
 #include "gatewayd/loader.h"
+#include "tests/check-run.h"
 
 #ifndef GWD_TEST_MEM_PLUGIN_DIR
 #define GWD_TEST_MEM_PLUGIN_DIR "plugins/mem/.libs"
@@ -1559,11 +1560,5 @@ static Suite *mem_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(mem_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(mem_suite());
 }

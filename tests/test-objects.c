@@ -10,6 +10,7 @@
 
 #include "gatewayd/objects.h"
 #include "gatewayd/shares.h"
+#include "tests/check-run.h"
 
 /* --- helpers ---------------------------------------------------------------- */
 
@@ -1307,11 +1308,5 @@ static Suite *objects_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(objects_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(objects_suite());
 }

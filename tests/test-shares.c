@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "gatewayd/shares.h"
+#include "tests/check-run.h"
 
 /* --- a stub backend that records calls and defers completions ------------- */
 
@@ -940,11 +941,5 @@ static Suite *shares_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(shares_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(shares_suite());
 }

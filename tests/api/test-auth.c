@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plugins/api/auth.h"
+#include "tests/check-run.h"
 
 START_TEST(parse_ok)
 {
@@ -94,17 +95,11 @@ int main(void)
 {
         Suite *s = suite_create("auth");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, parse_ok);
         tcase_add_test(tc, parse_errors);
         tcase_add_test(tc, equal);
         tcase_add_test(tc, lookup);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plugins/api/filter.h"
+#include "tests/check-run.h"
 
 static int anc_srv1(void *ud, const char *kind, const char *id)
 {
@@ -59,16 +60,10 @@ int main(void)
 {
         Suite *s = suite_create("filter");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, states);
         tcase_add_test(tc, negation_and_tree);
         tcase_add_test(tc, bad_values);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(s);
 }

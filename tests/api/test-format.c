@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plugins/api/format.h"
+#include "tests/check-run.h"
 
 START_TEST(sse_frames)
 {
@@ -132,8 +133,6 @@ int main(void)
 {
         Suite *s = suite_create("format");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, sse_frames);
         tcase_add_test(tc, json_strings);
@@ -141,9 +140,5 @@ int main(void)
         tcase_add_test(tc, prometheus_names);
         tcase_add_test(tc, histogram);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include "tests/core-testutil.h"
 
 #include <jansson.h>
+#include "tests/check-run.h"
 
 struct tobj {
         json_int_t counter;
@@ -229,11 +230,5 @@ static Suite *objdump_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(objdump_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(objdump_suite());
 }

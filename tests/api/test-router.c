@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plugins/api/router.h"
+#include "tests/check-run.h"
 
 static struct route_match m;
 
@@ -104,8 +105,6 @@ int main(void)
 {
         Suite *s = suite_create("router");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, literal_routes);
         tcase_add_test(tc, generic_routes);
@@ -113,9 +112,5 @@ int main(void)
         tcase_add_test(tc, odd_paths);
         tcase_add_test(tc, validators);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(s);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/check-run.h"
 
 /* FileId used by all vectors: persistent 0x0807060504030201, volatile 0x100F0E0D0C0B0A09. */
 #define FID_HEX "01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10"
@@ -148,15 +149,6 @@ static inline size_t u16(uint8_t *out, const char *s)
                 out[n++] = 0;
         }
         return n;
-}
-
-static inline int run_suite(Suite *s)
-{
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif /* GWD_TESTS_SMB2_TESTUTIL_H */

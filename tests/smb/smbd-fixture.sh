@@ -43,6 +43,10 @@
 #                              SIGSTOP / SIGCONT / SIGKILL a process of this
 #                              fixture (refuses any other PID).
 #   smbd_fixture_pids          print the PIDs of all processes of the fixture.
+#   smbd_fixture_cpu_ticks     print the CPU time (user + sys, clock ticks) of
+#                              the fixture's processes, reaped children
+#                              included (benchmarks: the difference around a
+#                              run is smbd's cost of it).
 #   smbd_fixture_status [ARGS] smbstatus -s $SMBD_CONF ARGS (e.g. -b: dialect,
 #                              encryption and signing of every session).
 #   smbd_fixture_smbclient SHARE [ARGS]
@@ -145,6 +149,15 @@ _smbd_fx_is_ours() {
 smbd_fixture_pids() {
         [ -n "${SMBD_DIR:-}" ] || return 0
         _smbd_fx_marked GWD_SMBD_FIXTURE "$SMBD_DIR"
+}
+
+smbd_fixture_cpu_ticks() {
+        local p t=0
+        for p in $(smbd_fixture_pids); do
+                # utime stime cutime cstime; a process gone meanwhile counts 0
+                t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+        done
+        echo "$t"
 }
 
 # _smbd_fx_leader DIR: the setsid'ed smbd (session leader carrying the marker).

@@ -1135,5 +1135,5 @@ static Suite *crypto_suite(void)
 
 int main(void)
 {
-        return run_suite(crypto_suite());
+        return check_run_suite(crypto_suite());
 }

@@ -649,5 +649,5 @@ static Suite *ntlm_suite(void)
 
 int main(void)
 {
-        return run_suite(ntlm_suite());
+        return check_run_suite(ntlm_suite());
 }

@@ -16,6 +16,7 @@
 #include "gatewayd/log.h"
 #include "plugins/smb/smb_recover.h"
 #include "plugins/smb/smb_state.h"
+#include "tests/check-run.h"
 
 struct move {
         const char *from, *to;
@@ -444,9 +445,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(suite());
 }

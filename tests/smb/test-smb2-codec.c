@@ -795,5 +795,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-        return run_suite(codec_suite());
+        return check_run_suite(codec_suite());
 }

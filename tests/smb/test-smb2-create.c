@@ -365,5 +365,5 @@ static Suite *create_suite(void)
 
 int main(void)
 {
-        return run_suite(create_suite());
+        return check_run_suite(create_suite());
 }

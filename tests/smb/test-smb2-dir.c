@@ -241,5 +241,5 @@ static Suite *dir_suite(void)
 
 int main(void)
 {
-        return run_suite(dir_suite());
+        return check_run_suite(dir_suite());
 }

@@ -278,5 +278,5 @@ static Suite *info_suite(void)
 
 int main(void)
 {
-        return run_suite(info_suite());
+        return check_run_suite(info_suite());
 }

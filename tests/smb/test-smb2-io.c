@@ -211,5 +211,5 @@ static Suite *io_suite(void)
 
 int main(void)
 {
-        return run_suite(io_suite());
+        return check_run_suite(io_suite());
 }

@@ -364,5 +364,5 @@ static Suite *negotiate_suite(void)
 
 int main(void)
 {
-        return run_suite(negotiate_suite());
+        return check_run_suite(negotiate_suite());
 }

@@ -321,5 +321,5 @@ static Suite *spnego_suite(void)
 
 int main(void)
 {
-        return run_suite(spnego_suite());
+        return check_run_suite(spnego_suite());
 }

@@ -11,6 +11,7 @@
 #include "plugins/webdav/wd-http.h"
 #include "plugins/webdav/wd-path.h"
 #include "plugins/webdav/wd-xml.h"
+#include "tests/check-run.h"
 
 /* --- paths ------------------------------------------------------------------ */
 
@@ -466,10 +467,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(suite());
 }

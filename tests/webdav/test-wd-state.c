@@ -13,6 +13,7 @@
 #include "plugins/webdav/wd-errmap.h"
 #include "plugins/webdav/wd-lock.h"
 #include "plugins/webdav/wd-mime.h"
+#include "tests/check-run.h"
 
 /* --- lock table ----------------------------------------------------------------- */
 
@@ -282,10 +283,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(suite());
-        int failed;
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+        return check_run_suite(suite());
 }
