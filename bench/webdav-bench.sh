@@ -126,8 +126,10 @@ small_gets() {
 
 if [ "$MODE" = smb ]; then
         [ "$(id -u)" = 0 ] || { echo "webdav-bench --smb: needs root (the smbd fixture)" >&2; exit 1; }
-        command -v smbclient >/dev/null && [ -x /usr/bin/time ] ||
-                { echo "webdav-bench --smb: needs smbclient and /usr/bin/time (apt-get install smbclient time)" >&2; exit 1; }
+        if ! command -v smbclient >/dev/null || [ ! -x /usr/bin/time ]; then
+                echo "webdav-bench --smb: needs smbclient and /usr/bin/time (apt-get install smbclient time)" >&2
+                exit 1
+        fi
         [ -e "$BUILDDIR/plugins/smb/.libs/smb.so" ] || { echo "no smb plugin in $BUILDDIR" >&2; exit 1; }
         # shellcheck source=tests/smb/smbd-fixture.sh
         . "$top_srcdir/tests/smb/smbd-fixture.sh"
