@@ -21,7 +21,8 @@
 #     GETs of that file and 4 KiB GETs from CLIENTS clients, through SMB.
 # Usage: bench/webdav-bench.sh [--smb] [BUILDDIR]   (environment: SIZE_MB=1024,
 #        RUNS=3, CLIENTS=64, DURATION=10, PARALLEL=16; --smb only: DIRS="PUT"
-#        or "GET" measures that direction alone and nothing else)
+#        or "GET" measures that direction alone and nothing else, PER_RUN=1
+#        prints every run)
 # Use a build without --enable-sanitizers for meaningful numbers.
 set -eu
 
@@ -183,6 +184,12 @@ CONF
         DAV_GET=(curl -s --fail -o /dev/null "$U/dav.bin")
         median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
         for dir in ${DIRS:-PUT GET}; do
+                if [ "$dir" = GET ]; then
+                        # GET alone (DIRS=GET): each side's file, as its PUT leaves it
+                        for f in dav.bin smb.bin; do
+                                [ -e "$SHARE/$f" ] || install -m 644 -o "$SMBD_USER" "$T/big" "$SHARE/$f"
+                        done
+                fi
                 for who in d s; do
                         for f in t c g s; do : > "$T/$who.$f"; done
                 done
@@ -216,6 +223,14 @@ CONF
                                 echo "$ccpu" >> "$T/$who.c"
                                 echo "$gcpu" >> "$T/$who.g"
                                 echo "$scpu" >> "$T/$who.s"
+                                if [ -n "${PER_RUN:-}" ]; then
+                                        awk -v d="$dir" -v w="$who" -v i="$i" -v t="$secs" -v b="$BYTES" \
+                                            -v c="$ccpu" -v g="$gcpu" -v s="$scpu" 'BEGIN {
+                                                printf "  %s run %d %s: %5.0f MiB/s, CPU s client %.2f" \
+                                                       " gatewayd %.2f smbd %.2f\n", d, i,
+                                                       w == "d" ? "gatewayd " : "smbclient",
+                                                       b / t / 1048576, c, g, s }'
+                                fi
                         done
                 done
                 if [ $dir = PUT ]; then
