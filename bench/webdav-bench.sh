@@ -20,9 +20,9 @@
 #     sum, not any one process, limits the run; then PARALLEL concurrent
 #     GETs of that file and 4 KiB GETs from CLIENTS clients, through SMB.
 # Usage: bench/webdav-bench.sh [--smb] [BUILDDIR]   (environment: SIZE_MB=1024,
-#        RUNS=3, CLIENTS=64, DURATION=10, PARALLEL=16; --smb only: DIRS="PUT"
-#        or "GET" measures that direction alone and nothing else, PER_RUN=1
-#        prints every run)
+#        RUNS=3, CLIENTS=64, DURATION=10, PARALLEL=16; --smb only: DIRS, the
+#        parts to run, default "PUT GET PARALLEL SMALL", and PER_RUN=1 to
+#        print every PUT and GET run)
 # Use a build without --enable-sanitizers for meaningful numbers.
 set -eu
 
@@ -183,9 +183,11 @@ CONF
         DAV_PUT=(curl -s --fail -T "$T/big" -o /dev/null "$U/dav.bin")
         DAV_GET=(curl -s --fail -o /dev/null "$U/dav.bin")
         median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-        for dir in ${DIRS:-PUT GET}; do
+        DIRS=${DIRS:-PUT GET PARALLEL SMALL}
+        for dir in $DIRS; do
+                case $dir in PUT|GET) ;; *) continue ;; esac
                 if [ "$dir" = GET ]; then
-                        # GET alone (DIRS=GET): each side's file, as its PUT leaves it
+                        # GET without PUT first: each side's file, as its PUT leaves it
                         for f in dav.bin smb.bin; do
                                 [ -e "$SHARE/$f" ] || install -m 644 -o "$SMBD_USER" "$T/big" "$SHARE/$f"
                         done
@@ -258,10 +260,11 @@ CONF
         done
         echo "gatewayd peak RSS: $(awk '/^VmHWM/ { printf "%d MiB", $2 / 1024 }' /proc/$DPID/status)" \
              "(median of $RUNS runs, alternating order; wall time, smbclient including its logon)"
-        if [ -z "${DIRS:-}" ]; then
-                concurrent_gets dav.bin "$(rss)" "over idle"
-                small_gets
-        fi
+        case " $DIRS " in *" PARALLEL "*)
+                [ -e "$SHARE/dav.bin" ] || install -m 644 -o "$SMBD_USER" "$T/big" "$SHARE/dav.bin"
+                concurrent_gets dav.bin "$(rss)" "over idle" ;;
+        esac
+        case " $DIRS " in *" SMALL "*) small_gets ;; esac
         exit 0
 fi
 

@@ -224,6 +224,54 @@ static void respond_not_modified(struct wd_req *req, const struct gwd_stat *st,
         req_respond(req, 304, resp);
 }
 
+static void list_done(void *cbdata, const struct gwd_result *res)
+{
+        struct wd_req *req = cbdata;
+        if (res->error < 0)
+                req_respond_errno(req, res->error, WD_M_READ);
+        else if (!req->mhd_done)
+                wd_list_respond(req, res->entries, res->n_entries);
+        req_unref(req);
+}
+
+/* What GET and HEAD decide from the target's metadata alone: a collection
+ * answers with its listing, the conditions with 304 or 412, "file/" with
+ * 404.  True when the body (or HEAD's headers) is to follow; false when an
+ * answer is queued or on its way. */
+static bool answer_from_stat(struct wd_req *req, const struct gwd_stat *st)
+{
+        struct wd_cond c;
+        char etag[WD_ETAG_MAX];
+        int pre;
+
+        if (st->type == GWD_TYPE_DIR) {
+                req_ref(req);
+                req->ops->readdir(req->sh, req->path, list_done, req);
+                return false;
+        }
+        wd_etag(st, etag);
+        c = (struct wd_cond){
+                .if_match = req_header(req, MHD_HTTP_HEADER_IF_MATCH),
+                .if_none_match = req_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH),
+                .if_modified_since = req_header(req, MHD_HTTP_HEADER_IF_MODIFIED_SINCE),
+                .if_unmodified_since = req_header(req, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE),
+        };
+        pre = wd_preconditions(&c, 1, etag, (time_t)(st->mtime_ns / 1000000000), 1);
+        if (pre == 304) {
+                respond_not_modified(req, st, etag);
+                return false;
+        }
+        if (pre == 412) {
+                req_respond_text(req, 412, "precondition failed");
+                return false;
+        }
+        if (req->slash) {
+                req_respond_text(req, 404, "not a collection");
+                return false;
+        }
+        return true;
+}
+
 static void open_done(void *cbdata, const struct gwd_result *res)
 {
         struct wd_req *req = cbdata;
@@ -239,7 +287,7 @@ static void open_done(void *cbdata, const struct gwd_result *res)
                 req_respond_errno(req, res->error, WD_M_READ);
                 goto out;
         }
-        if (req->mhd_done) {
+        if (req->mhd_done || !answer_from_stat(req, st)) {
                 req->ops->close(req->sh, res->file, wd_ignore_done, NULL);
                 goto out;
         }
@@ -306,65 +354,25 @@ out:
         req_unref(req);
 }
 
-static void list_done(void *cbdata, const struct gwd_result *res)
-{
-        struct wd_req *req = cbdata;
-        if (res->error < 0)
-                req_respond_errno(req, res->error, WD_M_READ);
-        else if (!req->mhd_done)
-                wd_list_respond(req, res->entries, res->n_entries);
-        req_unref(req);
-}
-
 static void stat_done(void *cbdata, const struct gwd_result *res)
 {
         struct wd_req *req = cbdata;
         const struct gwd_stat *st = res->st;
-        struct wd_cond c;
         char etag[WD_ETAG_MAX];
-        int pre;
 
         if (res->error < 0) {
                 req_respond_errno(req, res->error, WD_M_READ);
                 goto out;
         }
-        if (req->mhd_done)
+        if (req->mhd_done || !answer_from_stat(req, st))
                 goto out;
-        if (st->type == GWD_TYPE_DIR) {
-                req_ref(req);
-                req->ops->readdir(req->sh, req->path, list_done, req);
-                goto out;
-        }
+        /* only HEAD comes here with a file: GET opened it at once */
         wd_etag(st, etag);
-        c = (struct wd_cond){
-                .if_match = req_header(req, MHD_HTTP_HEADER_IF_MATCH),
-                .if_none_match = req_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH),
-                .if_modified_since = req_header(req, MHD_HTTP_HEADER_IF_MODIFIED_SINCE),
-                .if_unmodified_since = req_header(req, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE),
-        };
-        pre = wd_preconditions(&c, 1, etag, (time_t)(st->mtime_ns / 1000000000), 1);
-        if (pre == 304) {
-                respond_not_modified(req, st, etag);
-                goto out;
-        }
-        if (pre == 412) {
-                req_respond_text(req, 412, "precondition failed");
-                goto out;
-        }
-        if (req->slash) {
-                req_respond_text(req, 404, "not a collection");
-                goto out;
-        }
-        if (req->method == WD_HEAD) {
-                struct MHD_Response *resp =
-                        MHD_create_response_from_callback(st->size, 4096, head_reader, NULL, NULL);
-                if (resp)
-                        add_meta(resp, req, st, etag);
-                req_respond(req, 200, resp);
-                goto out;
-        }
-        req_ref(req);
-        req->ops->open(req->sh, req->path, GWD_O_READ, open_done, req);
+        struct MHD_Response *resp =
+                MHD_create_response_from_callback(st->size, 4096, head_reader, NULL, NULL);
+        if (resp)
+                add_meta(resp, req, st, etag);
+        req_respond(req, 200, resp);
 out:
         req_unref(req);
 }
@@ -380,5 +388,12 @@ void wd_get(struct wd_req *req)
         req->m_free = get_free;
         req_wait(req);
         req_ref(req);
-        req->ops->stat(req->sh, req->path, stat_done, req);
+        /* A GET of a file opens it at once: the open answers with the same
+         * metadata as a stat, and a separate stat would cost a CREATE and
+         * a CLOSE on SMB (two of a small file's five round trips).  HEAD
+         * and "path/" (a collection or 404) need the metadata only. */
+        if (req->method == WD_GET && !req->slash)
+                req->ops->open(req->sh, req->path, GWD_O_READ, open_done, req);
+        else
+                req->ops->stat(req->sh, req->path, stat_done, req);
 }

@@ -201,6 +201,12 @@ check "the ETag is stable between requests" "$ETAG" "$(hdrs -I "$D/f1m" | sed -n
 check "If-None-Match -> 304" 304 "$(code -H "If-None-Match: $ETAG" "$D/f1m")"
 check "If-None-Match other -> 200" 200 "$(code -H 'If-None-Match: "x"' "$D/f1m")"
 check "If-Modified-Since -> 304" 304 "$(code -H "If-Modified-Since: $LM" "$D/f1m")"
+check "GET If-Match wrong -> 412" 412 "$(code -H 'If-Match: "x"' "$D/f1m")"
+check "GET f1m/ (a file as a collection) -> 404" 404 "$(code "$D/f1m/")"
+# A GET opens the file at once and decides from what the open returned: the
+# answers above without a body closed the handle they opened.
+check "no handle left open on the SMB server by 304, 412 and 404" 0 \
+        "$(smbd_fixture_status -L 2>/dev/null | grep -c 'f1m' || true)"
 check "If-Range match -> 206" 206 "$(code -r 0-1 -H "If-Range: $ETAG" "$D/f1m")"
 check "If-Range mismatch -> 200" 200 "$(code -r 0-1 -H 'If-Range: "x"' "$D/f1m")"
 check "PUT If-Match wrong -> 412" 412 "$(code -T "$WORK/f1" -H 'If-Match: "x"' "$D/f1m")"
@@ -257,6 +263,10 @@ check "PROPFIND depth infinity refused (403)" 403 "$(code -X PROPFIND -H 'Depth:
 check "MKCOL (201)" 201 "$(code -X MKCOL "$D/col")"
 check "... a directory on the SMB server" yes "$([ -d "$DATA/col" ] && echo yes)"
 check "MKCOL existing (405)" 405 "$(code -X MKCOL "$D/col")"
+check "GET of a collection without the slash lists it" "application/json" \
+        "$(curl -s -o /dev/null -w '%{content_type}' -H 'Accept: application/json' "$D/col")"
+check "... and leaves no handle of it open" 0 \
+        "$(smbd_fixture_status -L 2>/dev/null | grep -cE '[[:space:]]col[[:space:]]' || true)"
 check "MKCOL over a file (405)" 405 "$(code -X MKCOL "$D/f1")"
 check "MKCOL missing parent (409)" 409 "$(code -X MKCOL "$D/no/such")"
 check "PUT into a missing collection (409)" 409 "$(code -T "$WORK/f1" "$D/no/such/file")"
