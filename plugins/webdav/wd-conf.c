@@ -26,6 +26,8 @@ static const struct gwd_conf_key top_keys[] = {
         { "flush_uploads", GWD_CONF_BOOL, 0, 0, 0, NULL },
         { "max_connections", GWD_CONF_INT, 0, 1, 65536, NULL },
         { "connection_timeout", GWD_CONF_INT, 0, 1, 86400, NULL },
+        { "connection_memory_bytes", GWD_CONF_INT, 0, WD_CONNECTION_MEMORY_MIN,
+          WD_CONNECTION_MEMORY_MAX, NULL },
         { NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -279,6 +281,8 @@ int wd_conf_load(const struct gwd_api *api, const json_t *config, struct wd_conf
         c.max_connections = v ? (unsigned)json_integer_value(v) : 256;
         v = json_object_get(config, "connection_timeout");
         c.connection_timeout = v ? (unsigned)json_integer_value(v) : 60;
+        v = json_object_get(config, "connection_memory_bytes");
+        c.connection_memory = v ? (size_t)json_integer_value(v) : WD_CONNECTION_MEMORY_DEFAULT;
 
         r = api->secret_read(config, "users", &text);
         if (r == 0) {

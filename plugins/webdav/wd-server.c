@@ -785,7 +785,7 @@ static int wd_start(void *state)
                 .connection_timeout_s = srv->conf.connection_timeout,
                 .tls_cert_file = srv->conf.tls_cert_file,
                 .tls_key_file = srv->conf.tls_key_file,
-                .connection_memory_limit = WD_CONNECTION_MEMORY,
+                .connection_memory_limit = srv->conf.connection_memory,
                 .raw_urls = true,       /* decoded strictly in req_begin() */
                 .handler = access_handler,
                 .handler_cls = srv,

@@ -61,11 +61,14 @@
 #define WD_PUT_BUFS 8
 #endif
 #define WD_UPLOAD_BUFFER_DEFAULT (256ull << 20)
-/* libmicrohttpd's per-connection memory: a request body arrives in reads of
- * up to about half of it.  1 MiB instead of 128 KiB cut gatewayd's CPU per
- * uploaded GiB by a fifth (fewer recv calls, callbacks and wake-ups); the
- * pool is mapped on demand, so idle and GET connections do not touch it. */
-#define WD_CONNECTION_MEMORY (1u << 20)
+/* libmicrohttpd's per-connection memory (connection_memory_bytes): a
+ * request body arrives in reads of up to about half of it, and the library
+ * zeroes all of it after every request of a kept-alive connection.  Larger
+ * means fewer recv calls per uploaded GiB but a memset per request and that
+ * much RSS per connection once used: docs/webdav.md, Configuration. */
+#define WD_CONNECTION_MEMORY_DEFAULT (256u * 1024u)
+#define WD_CONNECTION_MEMORY_MIN (32u * 1024u)
+#define WD_CONNECTION_MEMORY_MAX (64u * 1024u * 1024u)
 #define WD_XML_BODY_MAX (256u * 1024u)  /* PROPFIND, PROPPATCH, LOCK bodies */
 #define WD_LOCK_TIMEOUT_DEFAULT 3600u
 #define WD_LOCK_TIMEOUT_MAX 86400u
@@ -95,6 +98,7 @@ struct wd_conf {
         bool flush_uploads;             /* FLUSH before the rename */
         unsigned max_connections;
         unsigned connection_timeout;
+        size_t connection_memory;       /* bytes of MHD pool per connection */
 };
 
 int wd_conf_check(const struct gwd_api *api, const json_t *config, const char *path,

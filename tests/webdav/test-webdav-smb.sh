@@ -109,7 +109,7 @@ cat >"$WORK/gw.json" <<EOF
         "listen": [ "127.0.0.1:0" ],
         "allow_anonymous_loopback": true,
         "max_upload_bytes": $MAX_UPLOAD,
-        "flush_uploads": true,
+        "flush_uploads": true, "connection_memory_bytes": 1048576,
         "exports": [
           { "share": "data", "path": "/dav/data" },
           { "share": "ro" },

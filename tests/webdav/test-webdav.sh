@@ -93,7 +93,7 @@ cat > "$T/bad.json" <<CONF
   { "name": "m", "plugin": "mem", "config": { "shares": [ { "name": "s" } ] } },
   { "name": "d", "plugin": "webdav", "config": {
       "listen": [ "nonsense" ], "bogus": 1, "tls_cert_file": "/x", "max_connections": 0,
-      "upload_buffer_bytes": 1048576, "flush_uploads": "yes",
+      "upload_buffer_bytes": 1048576, "flush_uploads": "yes", "connection_memory_bytes": 1024,
       "exports": [ { "share": "s", "path": "dav/x" },
                    { "share": "s", "path": "/s/../x", "users": [ "bad name" ] },
                    { "share": "s" }, { "share": "s", "path": "/s" } ] } } ] }
@@ -102,6 +102,7 @@ GWD_PLUGIN_DIR=$PLUGINS "$GATEWAYD" --check-config -c "$T/bad.json" > "$T/bad.ou
 check "bad config refused (exit 78)" 78 "$?"
 for m in 'config.bogus: unknown key' 'config.max_connections: 0 is out of range' \
          'config.upload_buffer_bytes: 1048576 is out of range' 'config.flush_uploads: ' \
+         'config.connection_memory_bytes: 1024 is out of range' \
          'tls_cert_file and tls_key_file go together' 'nobody could log in' \
          'config.listen\[0\]: "nonsense" is not an address' \
          'exports\[0\].path: "dav/x" must be' 'exports\[1\].path: "/s/../x" must be' \
