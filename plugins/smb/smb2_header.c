@@ -87,6 +87,11 @@ void smb2_hdr_set_flags(uint8_t *hdr, uint32_t flags)
         patch(hdr, 16, flags, 4);
 }
 
+void smb2_hdr_set_next_command(uint8_t *hdr, uint32_t next_command)
+{
+        patch(hdr, 20, next_command, 4);
+}
+
 void smb2_hdr_set_session_id(uint8_t *hdr, uint64_t session_id)
 {
         patch(hdr, 40, session_id, 8);

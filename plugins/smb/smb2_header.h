@@ -64,6 +64,7 @@ const char *smb2_command_name(uint16_t command);
 void smb2_hdr_set_message_id(uint8_t *hdr, uint64_t message_id);
 void smb2_hdr_set_credits(uint8_t *hdr, uint16_t charge, uint16_t request);
 void smb2_hdr_set_flags(uint8_t *hdr, uint32_t flags);
+void smb2_hdr_set_next_command(uint8_t *hdr, uint32_t next_command);
 void smb2_hdr_set_session_id(uint8_t *hdr, uint64_t session_id);
 void smb2_hdr_set_tree_id(uint8_t *hdr, uint32_t tree_id);
 

@@ -578,16 +578,29 @@ static const uint8_t *signing_key(const struct smb_conn *c, const struct smb_ses
         return c->bound ? c->signing_key : ses->keys.signing;
 }
 
-/* Assign id and credits, sign or encrypt, queue for the socket. */
-static int dispatch(struct smb_conn *c, struct smb_req *r)
+/* How a request travels: encrypted, signed or neither (MS-SMB2 3.2.4.1.1,
+ * 3.2.4.1.8).  -EPROTONOSUPPORT: its tree needs encryption we lack. */
+static int protection(const struct smb_req *r, bool *encrypt, bool *sign)
 {
-        uint8_t *hdr = r->buf + 4;
-        size_t msg_len = r->len - 4;
+        const struct smb_session *ses = r->ses;
+
+        *encrypt = *sign = false;
+        if (ses && ses->keys_valid) {
+                *encrypt = (ses->encrypt || r->encrypt) && r->command != SMB2_NEGOTIATE &&
+                           r->command != SMB2_SESSION_SETUP;
+                *sign = !*encrypt && (ses->signing || r->sign);
+        }
+        return r->encrypt && !*encrypt ? -EPROTONOSUPPORT : 0;
+}
+
+/* MessageId, credits, session and tree into the header at `hdr` (the
+ * request's own, or its copy in a compound frame). */
+static void stamp(struct smb_conn *c, struct smb_req *r, uint8_t *hdr, uint32_t add_flags,
+                  uint32_t next_command)
+{
         uint16_t charge = r->charge ? r->charge : 1;
-        struct smb_session *ses = r->ses;
-        bool encrypt = false, sign = false;
-        uint32_t flags;
-        int ret;
+        uint32_t flags = (uint32_t)hdr[16] | (uint32_t)hdr[17] << 8 |
+                         (uint32_t)hdr[18] << 16 | (uint32_t)hdr[19] << 24;
 
         r->mid = c->next_mid;
         c->next_mid += charge;
@@ -595,71 +608,170 @@ static int dispatch(struct smb_conn *c, struct smb_req *r)
         smb2_hdr_set_message_id(hdr, r->mid);
         smb2_hdr_set_credits(hdr, c->dialect == SMB2_DIALECT_202 ? 0 : r->charge,
                              credit_request(c, charge));
-        if (ses) {
-                smb2_hdr_set_session_id(hdr, ses->session_id);
-                if (ses->keys_valid) {
-                        encrypt = (ses->encrypt || r->encrypt) && r->command != SMB2_NEGOTIATE &&
-                                  r->command != SMB2_SESSION_SETUP;
-                        sign = !encrypt && (ses->signing || r->sign);
-                }
-        }
-        if (r->encrypt && !encrypt)
-                return -EPROTONOSUPPORT;        /* the tree needs encryption we lack */
+        if (r->ses)
+                smb2_hdr_set_session_id(hdr, r->ses->session_id);
         smb2_hdr_set_tree_id(hdr, r->tree_id);
-        flags = (uint32_t)hdr[16] | (uint32_t)hdr[17] << 8 | (uint32_t)hdr[18] << 16 |
-                (uint32_t)hdr[19] << 24;
-        if (sign) {
-                struct iovec iov[2] = { { hdr, msg_len }, { (void *)r->payload, r->payload_len } };
-                smb2_hdr_set_flags(hdr, flags | SMB2_FLAGS_SIGNED);
-                memset(hdr + SMB2_HDR_SIG_OFF, 0, SMB2_SIG_SIZE);
-                ret = smb_sign(c->sign_alg, signing_key(c, ses, r->command, false), iov,
-                               r->payload_len ? 2 : 1,
-                               hdr + SMB2_HDR_SIG_OFF);
-                if (ret < 0)
-                        return ret;
+        smb2_hdr_set_flags(hdr, flags | add_flags);
+        smb2_hdr_set_next_command(hdr, next_command);
+}
+
+/* Sign the message at `hdr` (len bytes, then payload_len bytes of payload). */
+static int sign_msg(struct smb_conn *c, const struct smb_req *r, uint8_t *hdr, size_t len,
+                    const void *payload, size_t payload_len)
+{
+        struct iovec iov[2] = { { hdr, len }, { (void *)payload, payload_len } };
+        memset(hdr + SMB2_HDR_SIG_OFF, 0, SMB2_SIG_SIZE);
+        return smb_sign(c->sign_alg, signing_key(c, r->ses, r->command, false), iov,
+                        payload_len ? 2 : 1, hdr + SMB2_HDR_SIG_OFF);
+}
+
+/* r->wire = the transform of msg + payload (MS-SMB2 3.2.4.1.8). */
+static int encrypt_frame(struct smb_conn *c, struct smb_req *r, const uint8_t *msg,
+                         size_t msg_len, const void *payload, size_t payload_len)
+{
+        struct smb_session *ses = r->ses;
+        size_t total = msg_len + payload_len;
+        uint8_t nonce[16];
+        int nlen = smb_cipher_nonce_len(c->cipher);
+        int ret;
+
+        if (nlen < 0 || total > SMB2_TCP_FRAME_MAX - SMB2_TRANSFORM_HDR_SIZE)
+                return -EMSGSIZE;
+        r->wire_len = 4 + SMB2_TRANSFORM_HDR_SIZE + total;
+        r->wire = spare_take(&c->tx_spare, r->wire_len, &r->wire_cap);
+        if (!r->wire)
+                return -ENOMEM;
+        uint8_t *th = r->wire + 4;
+        ret = smb_session_next_nonce(ses, nonce, (size_t)nlen);
+        if (ret == 0)
+                ret = smb_transform_init(th, nonce, (size_t)nlen, (uint32_t)total,
+                                         ses->session_id);
+        if (ret == 0)
+                ret = smb_encrypt_to(c->cipher, ses->keys.encryption, ses->keys.cipher_key_len,
+                                     th, msg, msg_len, payload, payload_len,
+                                     th + SMB2_TRANSFORM_HDR_SIZE);
+        if (ret < 0) {
+                frame_buf_release(c, r);
+                return ret;
         }
-        size_t total = msg_len + r->payload_len;
-        if (encrypt) {
-                uint8_t nonce[16];
-                int nlen = smb_cipher_nonce_len(c->cipher);
-                if (nlen < 0 || total > SMB2_TCP_FRAME_MAX - SMB2_TRANSFORM_HDR_SIZE)
-                        return -EMSGSIZE;
-                r->wire_len = 4 + SMB2_TRANSFORM_HDR_SIZE + total;
-                r->wire = spare_take(&c->tx_spare, r->wire_len, &r->wire_cap);
-                if (!r->wire)
-                        return -ENOMEM;
-                uint8_t *th = r->wire + 4;
-                uint8_t *body = th + SMB2_TRANSFORM_HDR_SIZE;
-                ret = smb_session_next_nonce(ses, nonce, (size_t)nlen);
-                if (ret == 0)
-                        ret = smb_transform_init(th, nonce, (size_t)nlen, (uint32_t)total,
-                                                 ses->session_id);
-                if (ret == 0)
-                        ret = smb_encrypt_to(c->cipher, ses->keys.encryption,
-                                             ses->keys.cipher_key_len, th, hdr, msg_len,
-                                             r->payload, r->payload_len, body);
-                if (ret < 0) {
-                        frame_buf_release(c, r);
-                        return ret;
-                }
-                struct wire_wr fw = wire_wr_init(r->wire, 4);
-                smb2_tcp_frame_encode(&fw, SMB2_TRANSFORM_HDR_SIZE + total);
-        } else {
-                if (total > SMB2_TCP_FRAME_MAX)
-                        return -EMSGSIZE;
-                struct wire_wr fw = wire_wr_init(r->buf, 4);
-                smb2_tcp_frame_encode(&fw, total);
-        }
+        struct wire_wr fw = wire_wr_init(r->wire, 4);
+        smb2_tcp_frame_encode(&fw, SMB2_TRANSFORM_HDR_SIZE + total);
+        return 0;
+}
+
+/* Into the table of outstanding requests with its deadline; onto the send
+ * queue when it carries bytes of its own (a compound's followers do not). */
+static void track(struct smb_conn *c, struct smb_req *r, bool to_sendq)
+{
         if (r->command < SMB2_NUM_COMMANDS)
                 c->stats.sent[r->command]++;
         r->deadline_us = smb_now_us() + r->timeout_us;
         r->sent = 0;
-        list_add_tail(&c->sendq, r);
+        list_add_tail(to_sendq ? &c->sendq : &c->pending, r);
         hash_add(c, r);
-        r->where = REQ_SENDQ;
+        r->where = to_sendq ? REQ_SENDQ : REQ_PENDING;
         c->n_pending++;
         arm_timer_for(c, r->deadline_us);
+}
+
+/* Assign id and credits, sign or encrypt, queue for the socket. */
+static int dispatch(struct smb_conn *c, struct smb_req *r)
+{
+        uint8_t *hdr = r->buf + 4;
+        size_t msg_len = r->len - 4;
+        size_t total = msg_len + r->payload_len;
+        bool encrypt, sign;
+        int ret = protection(r, &encrypt, &sign);
+
+        if (ret < 0)
+                return ret;
+        if (total > (encrypt ? SMB2_TCP_FRAME_MAX - SMB2_TRANSFORM_HDR_SIZE : SMB2_TCP_FRAME_MAX))
+                return -EMSGSIZE;
+        stamp(c, r, hdr, sign ? SMB2_FLAGS_SIGNED : 0, 0);
+        if (sign) {
+                ret = sign_msg(c, r, hdr, msg_len, r->payload, r->payload_len);
+                if (ret < 0)
+                        return ret;
+        }
+        if (encrypt) {
+                ret = encrypt_frame(c, r, hdr, msg_len, r->payload, r->payload_len);
+                if (ret < 0)
+                        return ret;
+        } else {
+                struct wire_wr fw = wire_wr_init(r->buf, 4);
+                smb2_tcp_frame_encode(&fw, total);
+        }
+        track(c, r, true);
         return 0;
+}
+
+static size_t pad8(size_t n)
+{
+        return (n + 7) & ~(size_t)7;
+}
+
+/* A related compound led by `lead` (its followers linked by chain_next):
+ * every message copied into one frame, the lead carries it. */
+static int dispatch_chain(struct smb_conn *c, struct smb_req *lead)
+{
+        size_t total = 0;
+        bool encrypt, sign;
+        int ret = protection(lead, &encrypt, &sign);
+
+        if (ret < 0)
+                return ret;
+        for (struct smb_req *r = lead; r; r = r->chain_next)
+                total += r->chain_next ? pad8(r->len - 4) : r->len - 4;
+        if (total > SMB2_TCP_FRAME_MAX - SMB2_TRANSFORM_HDR_SIZE)
+                return -EMSGSIZE;
+        /* the plain compound: in the frame itself, or to be encrypted */
+        size_t cap;
+        uint8_t *frame = spare_take(&c->tx_spare, 4 + total, &cap);
+        if (!frame)
+                return -ENOMEM;
+        uint8_t *msg = frame + 4;
+        size_t off = 0;
+        for (struct smb_req *r = lead; r; r = r->chain_next) {
+                size_t len = r->len - 4, span = r->chain_next ? pad8(len) : len;
+                uint8_t *hdr = msg + off;
+                memcpy(hdr, r->buf + 4, len);
+                memset(hdr + len, 0, span - len);
+                stamp(c, r, hdr, (sign ? SMB2_FLAGS_SIGNED : 0) |
+                                 (r != lead ? SMB2_FLAGS_RELATED_OPERATIONS : 0),
+                      r->chain_next ? (uint32_t)span : 0);
+                /* the padding is signed with the message (3.2.4.1.4) */
+                if (sign && (ret = sign_msg(c, r, hdr, span, NULL, 0)) < 0) {
+                        spare_release(c, &c->tx_spare, frame, cap);
+                        return ret;
+                }
+                off += span;
+        }
+        if (encrypt) {
+                ret = encrypt_frame(c, lead, msg, total, NULL, 0);
+                spare_release(c, &c->tx_spare, frame, cap);
+                if (ret < 0)
+                        return ret;
+        } else {
+                struct wire_wr fw = wire_wr_init(frame, 4);
+                smb2_tcp_frame_encode(&fw, total);
+                lead->wire = frame;
+                lead->wire_len = 4 + total;
+                lead->wire_cap = cap;
+        }
+        for (struct smb_req *r = lead; r; r = r->chain_next) {
+                if (r->where != REQ_NONE)
+                        req_unlink(c, r);       /* from the credit wait list */
+                track(c, r, r == lead);
+        }
+        return 0;
+}
+
+static uint32_t chain_charge(const struct smb_req *r)
+{
+        uint32_t charge = 0;
+        for (; r; r = r->chain_next)
+                charge += r->charge ? r->charge : 1;
+        return charge;
 }
 
 /* Move requests from the credit wait list onto the wire while credits last. */
@@ -669,9 +781,28 @@ static void pump(struct smb_conn *c)
 
         while (!list_empty(&c->credit_wait)) {
                 struct smb_req *r = c->credit_wait.next;
-                uint16_t charge = r->charge ? r->charge : 1;
-                if (!chan_accepts(c, r->command) || c->credits < charge)
+                if (r->chain_follower) {
+                        /* its lead is gone: it cannot travel alone */
+                        req_unlink(c, r);
+                        complete_req(r, -ECANCELED, 0, NULL, 0);
+                        continue;
+                }
+                if (!chan_accepts(c, r->command) || c->credits < chain_charge(r))
                         break;
+                if (r->chain_next) {
+                        int ret = dispatch_chain(c, r);
+                        if (ret < 0) {
+                                /* the followers wait right behind it */
+                                for (struct smb_req *f = r, *n; f; f = n) {
+                                        n = f->chain_next;
+                                        req_unlink(c, f);
+                                        complete_req(f, ret, 0, NULL, 0);
+                                }
+                                continue;
+                        }
+                        queued = true;
+                        continue;
+                }
                 req_unlink(c, r);
                 int ret = dispatch(c, r);
                 if (ret < 0) {
@@ -726,8 +857,8 @@ int smb_req_finish(struct smb_req *r, const struct wire_wr *w)
         return 0;
 }
 
-int smb_req_send(struct smb_req *r, const struct wire_wr *w, int encoded, size_t charge_len,
-                 smb_req_done_fn done, void *userdata)
+int smb_req_prepare(struct smb_req *r, const struct wire_wr *w, int encoded, size_t charge_len,
+                    smb_req_done_fn done, void *userdata)
 {
         int ret = encoded < 0 ? encoded : smb_req_finish(r, w);
 
@@ -738,7 +869,26 @@ int smb_req_send(struct smb_req *r, const struct wire_wr *w, int encoded, size_t
         smb_req_set_charge(r, charge_len);
         r->done = done;
         r->userdata = userdata;
-        return smb_req_submit(r);
+        return 0;
+}
+
+int smb_req_send(struct smb_req *r, const struct wire_wr *w, int encoded, size_t charge_len,
+                 smb_req_done_fn done, void *userdata)
+{
+        int ret = smb_req_prepare(r, w, encoded, charge_len, done, userdata);
+        return ret < 0 ? ret : smb_req_submit(r);
+}
+
+struct smb_req *smb_req_new_related(const struct smb_req *lead, uint16_t command,
+                                    size_t body_cap)
+{
+        struct smb_req *r = smb_req_new(lead->conn, lead->ses, command, body_cap);
+        if (r) {
+                r->tree_id = lead->tree_id;
+                r->encrypt = lead->encrypt;
+                r->sign = lead->sign;
+        }
+        return r;
 }
 
 void smb_req_set_charge(struct smb_req *r, size_t len)
@@ -762,41 +912,54 @@ void smb_req_free(struct smb_req *r)
         free(r);
 }
 
-int smb_req_submit(struct smb_req *r)
+static void free_chain(struct smb_req *r)
 {
-        struct smb_conn *c = r->conn;
-        uint16_t charge = r->charge ? r->charge : 1;
+        for (struct smb_req *n; r; r = n) {
+                n = r->chain_next;
+                smb_req_free(r);
+        }
+}
+
+/* A request, or a compound led by it, onto the wire or into the credit wait. */
+static int submit_lead(struct smb_req *lead)
+{
+        struct smb_conn *c = lead->conn;
+        uint32_t charge = chain_charge(lead);
 
         if (smb_sm_is(&c->sm, SMB_CHAN_EXITING)) {
-                smb_req_free(r);
+                free_chain(lead);
                 return -ESHUTDOWN;
         }
-        if (!chan_accepts(c, r->command)) {
-                smb_req_free(r);
+        if (!chan_accepts(c, lead->command)) {
+                free_chain(lead);
                 return -ENOTCONN;
         }
         if (charge > c->credit_target * 2 && charge > 256) {
-                smb_req_free(r);
+                free_chain(lead);
                 return -EMSGSIZE;
         }
         /* Keep order: nothing overtakes requests already waiting for credits. */
         if (!list_empty(&c->credit_wait) || c->credits < charge) {
-                r->deadline_us = smb_now_us() + r->timeout_us;
-                list_add_tail(&c->credit_wait, r);
-                r->where = REQ_CREDIT_WAIT;
-                c->n_credit_wait++;
-                arm_timer_for(c, r->deadline_us);
+                uint64_t now = smb_now_us();
+                /* a compound waits as a block, its followers behind its lead */
+                for (struct smb_req *r = lead; r; r = r->chain_next) {
+                        r->deadline_us = now + r->timeout_us;
+                        list_add_tail(&c->credit_wait, r);
+                        r->where = REQ_CREDIT_WAIT;
+                        c->n_credit_wait++;
+                }
+                arm_timer_for(c, lead->deadline_us);
                 if (c->n_pending == 0 && c->credits < charge) {
                         /* No response can ever bring credits: a dead end.  Let the
                          * deadline timer drop the connection (never complete inline). */
-                        r->deadline_us = smb_now_us();
+                        lead->deadline_us = now;
                         arm_timer(c);
                 }
                 return 0;
         }
-        int ret = dispatch(c, r);
+        int ret = lead->chain_next ? dispatch_chain(c, lead) : dispatch(c, lead);
         if (ret < 0) {
-                smb_req_free(r);
+                free_chain(lead);
                 return ret;
         }
         ret = flush_sendq(c);
@@ -807,6 +970,32 @@ int smb_req_submit(struct smb_req *r)
                 update_io_events(c);
         }
         return 0;
+}
+
+int smb_req_submit(struct smb_req *r)
+{
+        r->chain_next = NULL;
+        r->chain_follower = false;
+        return submit_lead(r);
+}
+
+int smb_req_submit_chain(struct smb_req **reqs, size_t n)
+{
+        bool ok = n >= 2 && n <= SMB_CHAIN_MAX;
+
+        for (size_t i = 0; ok && i < n; i++)
+                ok = reqs[i]->conn == reqs[0]->conn && reqs[i]->ses == reqs[0]->ses &&
+                     reqs[i]->tree_id == reqs[0]->tree_id && !reqs[i]->payload_len &&
+                     !reqs[i]->rx_buf;
+        for (size_t i = 0; i < n; i++) {
+                reqs[i]->chain_next = i + 1 < n ? reqs[i + 1] : NULL;
+                reqs[i]->chain_follower = i > 0;
+        }
+        if (!ok) {
+                free_chain(reqs[0]);
+                return -EINVAL;
+        }
+        return submit_lead(reqs[0]);
 }
 
 /* --- receiving ------------------------------------------------------------- */

@@ -119,9 +119,11 @@ struct smb_req {
         int where;                      /* enum in smb_conn.c */
         struct smb_req *next, *prev;    /* credit wait / send queue / pending list */
         struct smb_req *hnext;          /* pending hash chain */
-        uint8_t *wire;                  /* encrypted frame, when encrypting */
+        uint8_t *wire;                  /* encrypted frame, when encrypting; a compound's frame */
         size_t wire_len, wire_cap;
         size_t sent;                    /* bytes of this request already written */
+        struct smb_req *chain_next;     /* compound: the next request of the same frame */
+        bool chain_follower;            /* compound: travels in an earlier request's frame */
 };
 
 /* Per-connection counters shown in the registry. */
@@ -271,6 +273,25 @@ int smb_req_submit(struct smb_req *req);
  * failure req is freed and done() never runs. */
 int smb_req_send(struct smb_req *req, const struct wire_wr *w, int encoded, size_t charge_len,
                  smb_req_done_fn done, void *userdata);
+/* smb_req_send() without the submit: 0, or <0 with req freed. */
+int smb_req_prepare(struct smb_req *req, const struct wire_wr *w, int encoded, size_t charge_len,
+                    smb_req_done_fn done, void *userdata);
+/* A request for the same connection, session and tree as `lead`, to follow
+ * it in a compound. */
+struct smb_req *smb_req_new_related(const struct smb_req *lead, uint16_t command,
+                                    size_t body_cap);
+/*
+ * Related compound (MS-SMB2 3.2.4.1.4): the n prepared requests go out in
+ * one frame (one transform when encrypting; each signed over its own
+ * 8-byte padded message when signing), reqs[1..] flagged
+ * SMB2_FLAGS_RELATED_OPERATIONS so that the server applies them to the
+ * handle reqs[0] opens (their bodies carry SMB2_FILE_ID_RELATED).  Each
+ * request still completes on its own, exactly once; a server fails the
+ * followers of a failed CREATE with its status.  No payloads or receive
+ * buffers.  0: queued; <0: nothing queued, all freed, no done() runs.
+ */
+#define SMB_CHAIN_MAX 4
+int smb_req_submit_chain(struct smb_req **reqs, size_t n);
 void smb_req_free(struct smb_req *req);
 /* The message as sent (header + body), for the pre-auth hash. */
 static inline const uint8_t *smb_req_msg(const struct smb_req *req)

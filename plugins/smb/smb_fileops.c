@@ -52,6 +52,8 @@ struct fop {
         struct smb2_file_id fid;
         bool created_dir;
         uint32_t access, opts;          /* of the CREATE (kept by an open handle) */
+        unsigned steps_left;            /* compound: responses still to come */
+        int step_err[3];                /* compound: CREATE, SET_INFO, CLOSE */
         struct smb_handle_req hreq;
         /* handle operations */
         struct gwd_file *f;
@@ -157,6 +159,8 @@ static void op_reset(struct fop *op)
         op->eof_at = 0;
         op->error = 0;
         op->submitted = false;
+        op->steps_left = 0;
+        memset(op->step_err, 0, sizeof(op->step_err));
         memset(&op->st, 0, sizeof(op->st));
 }
 
@@ -501,8 +505,9 @@ static void create_done(struct smb_req *r, int error, uint32_t status, const uin
         path_action(op);
 }
 
-static int send_create(struct fop *op, uint32_t access, uint32_t disposition, uint32_t options,
-                       uint32_t attrs)
+/* A prepared CREATE for op->path (0, or <0 with nothing left over). */
+static int build_create(struct fop *op, uint32_t access, uint32_t disposition, uint32_t options,
+                        uint32_t attrs, smb_req_done_fn done, struct smb_req **ret_req)
 {
         struct smb_req *r = smb_tcon_req_new(op->t, SMB2_CREATE, 128 + op->name16_len);
         struct wire_wr w;
@@ -530,7 +535,22 @@ static int send_create(struct fop *op, uint32_t access, uint32_t disposition, ui
         };
         w = smb_req_body(r);
         ret = smb2_create_req_encode(&w, &q);
-        return submit(op, r, &w, ret, 0, create_done);
+        ret = smb_req_prepare(r, &w, ret, 0, done, op);
+        *ret_req = ret < 0 ? NULL : r;
+        return ret;
+}
+
+static int send_create(struct fop *op, uint32_t access, uint32_t disposition, uint32_t options,
+                       uint32_t attrs)
+{
+        struct smb_req *r;
+        int ret = build_create(op, access, disposition, options, attrs, create_done, &r);
+
+        if (ret == 0)
+                ret = smb_req_submit(r);
+        if (ret == 0)
+                op->submitted = true;
+        return ret;
 }
 
 static void close_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
@@ -544,9 +564,19 @@ static void close_done(struct smb_req *r, int error, uint32_t status, const uint
         finish(op, op->error < 0 ? op->error : e);
 }
 
-static int send_close(struct fop *op, const struct smb2_file_id *fid)
+/* A request of the operation: on its tree, or behind `lead` in a compound. */
+static struct smb_req *op_req_new(struct fop *op, const struct smb_req *lead, uint16_t command,
+                                  size_t body_cap)
 {
-        struct smb_req *r = smb_tcon_req_new(op->t, SMB2_CLOSE, 32);
+        return lead ? smb_req_new_related(lead, command, body_cap)
+                    : smb_tcon_req_new(op->t, command, body_cap);
+}
+
+static int build_close(struct fop *op, const struct smb_req *lead,
+                       const struct smb2_file_id *fid, smb_req_done_fn done,
+                       struct smb_req **ret_req)
+{
+        struct smb_req *r = op_req_new(op, lead, SMB2_CLOSE, 32);
         struct smb2_close_req q = { .file_id = *fid };
         struct wire_wr w;
         int ret;
@@ -555,7 +585,21 @@ static int send_close(struct fop *op, const struct smb2_file_id *fid)
                 return -ENOMEM;
         w = smb_req_body(r);
         ret = smb2_close_req_encode(&w, &q);
-        return submit(op, r, &w, ret, 0, close_done);
+        ret = smb_req_prepare(r, &w, ret, 0, done, op);
+        *ret_req = ret < 0 ? NULL : r;
+        return ret;
+}
+
+static int send_close(struct fop *op, const struct smb2_file_id *fid)
+{
+        struct smb_req *r;
+        int ret = build_close(op, NULL, fid, close_done, &r);
+
+        if (ret == 0)
+                ret = smb_req_submit(r);
+        if (ret == 0)
+                op->submitted = true;
+        return ret;
 }
 
 static void path_close(struct fop *op)
@@ -569,6 +613,7 @@ static void path_close(struct fop *op)
                 finish(op, op->error < 0 ? op->error : ret);
 }
 
+/* TRUNCATE's SET_INFO on its handle (the path operations' go in compounds). */
 static void setinfo_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
                          size_t len)
 {
@@ -576,19 +621,15 @@ static void setinfo_done(struct smb_req *r, int error, uint32_t status, const ui
         int e = rsp_error(op, error, status);
         if (e == 0 && smb2_set_info_rsp_decode(msg, len) < 0)
                 e = -EBADMSG;
-        if (e < 0)
-                op->error = e;
-        if (op->kind == OP_TRUNCATE)
-                return finish(op, e);
-        if (error < 0)
-                return finish(op, error);       /* transport gone: nothing to close */
-        path_close(op);
+        finish(op, e);
 }
 
-/* Send a SET_INFO whose body was produced by `enc`. */
-static int send_setinfo(struct fop *op, const struct smb2_file_id *fid, int kind)
+/* A prepared SET_INFO for what operation `kind` changes. */
+static int build_setinfo(struct fop *op, const struct smb_req *lead,
+                         const struct smb2_file_id *fid, int kind, smb_req_done_fn done,
+                         struct smb_req **ret_req)
 {
-        struct smb_req *r = smb_tcon_req_new(op->t, SMB2_SET_INFO, 128 + op->name16b_len);
+        struct smb_req *r = op_req_new(op, lead, SMB2_SET_INFO, 128 + op->name16b_len);
         struct wire_wr w;
         int ret;
 
@@ -613,7 +654,21 @@ static int send_setinfo(struct fop *op, const struct smb2_file_id *fid, int kind
                 break;
         }
         }
-        return submit(op, r, &w, ret, 0, setinfo_done);
+        ret = smb_req_prepare(r, &w, ret, 0, done, op);
+        *ret_req = ret < 0 ? NULL : r;
+        return ret;
+}
+
+static int send_setinfo(struct fop *op, const struct smb2_file_id *fid, int kind)
+{
+        struct smb_req *r;
+        int ret = build_setinfo(op, NULL, fid, kind, setinfo_done, &r);
+
+        if (ret == 0)
+                ret = smb_req_submit(r);
+        if (ret == 0)
+                op->submitted = true;
+        return ret;
 }
 
 /* --- readdir ------------------------------------------------------------------- */
@@ -727,30 +782,121 @@ static void send_query_dir(struct fop *op)
 }
 
 /* After CREATE: the operation's own step, if any. */
+/* After the CREATE of a READDIR (the other path operations travel as
+ * compounds, OPEN keeps its handle). */
 static void path_action(struct fop *op)
 {
-        int ret = 0;
-
-        switch (op->kind) {
-        case OP_READDIR:
-                if (op->st.type != GWD_TYPE_DIR) {
-                        op->error = -ENOTDIR;
-                        return path_close(op);
-                }
-                return send_query_dir(op);
-        case OP_RMDIR:
-        case OP_UNLINK:
-        case OP_RENAME:
-        case OP_SETMTIME:
-                ret = send_setinfo(op, &op->fid, op->kind);
-                break;
-        default:
+        if (op->kind != OP_READDIR)
+                return path_close(op);
+        if (op->st.type != GWD_TYPE_DIR) {
+                op->error = -ENOTDIR;
                 return path_close(op);
         }
-        if (ret < 0) {
-                op->error = ret;
-                path_close(op);
+        send_query_dir(op);
+}
+
+/* --- path operations in one round trip ------------------------------------ */
+
+/*
+ * STAT, MKDIR, UNLINK, RMDIR, RENAME and SETMTIME open the path only to act
+ * on it and close it again: CREATE [+ SET_INFO] + CLOSE go out as one
+ * related compound (MS-SMB2 3.2.4.1.4), one round trip instead of two or
+ * three.  Each response lands in op->step_err[] (a server fails the
+ * followers of a failed CREATE with its status); the operation ends with
+ * the last of them, with the first error in request order.
+ */
+enum { STEP_CREATE, STEP_SETINFO, STEP_CLOSE };
+
+static void step_done(struct fop *op, unsigned step, int e)
+{
+        int error = 0;
+
+        op->step_err[step] = e;
+        if (--op->steps_left)
+                return;
+        for (unsigned i = 0; i < 3 && !error; i++)
+                error = op->step_err[i];
+        /* A server that also failed the CLOSE after a failed SET_INFO (the
+         * spec lets it) kept the handle open: close it on its own. */
+        if (op->have_fid && op->step_err[STEP_CLOSE] < 0 && !transient(op->step_err[STEP_CLOSE])) {
+                op->error = error;
+                return path_close(op);
         }
+        op->have_fid = false;
+        finish(op, error);
+}
+
+static void chain_create_done(struct smb_req *r, int error, uint32_t status,
+                              const uint8_t *msg, size_t len)
+{
+        struct fop *op = r->userdata;
+        struct smb2_create_rsp rsp;
+        int e = rsp_error(op, error, status);
+
+        if (e == 0 && smb2_create_rsp_decode(msg, len, &rsp) < 0)
+                e = -EBADMSG;
+        if (e == 0) {
+                op->have_fid = true;    /* for the CLOSE of last resort in step_done() */
+                op->fid = rsp.file_id;
+                stat_fill(&op->st, rsp.file_attributes, rsp.end_of_file, rsp.creation_time,
+                          rsp.last_access_time, rsp.last_write_time, rsp.change_time);
+        }
+        step_done(op, STEP_CREATE, e);
+}
+
+static void chain_setinfo_done(struct smb_req *r, int error, uint32_t status,
+                               const uint8_t *msg, size_t len)
+{
+        struct fop *op = r->userdata;
+        int e = rsp_error(op, error, status);
+
+        if (e == 0 && smb2_set_info_rsp_decode(msg, len) < 0)
+                e = -EBADMSG;
+        step_done(op, STEP_SETINFO, e);
+}
+
+static void chain_close_done(struct smb_req *r, int error, uint32_t status,
+                             const uint8_t *msg, size_t len)
+{
+        step_done(r->userdata, STEP_CLOSE, rsp_error(r->userdata, error, status));
+}
+
+static const struct smb2_file_id related_fid = { UINT64_MAX, UINT64_MAX };
+
+static void start_path_compound(struct fop *op, uint32_t access, uint32_t disposition,
+                                uint32_t options, uint32_t attrs)
+{
+        struct smb_req *reqs[3];
+        size_t n = 0;
+        bool setinfo = op->kind != OP_STAT && op->kind != OP_MKDIR;
+        int ret = build_create(op, access, disposition, options, attrs, chain_create_done,
+                               &reqs[n]);
+
+        if (ret == 0) {
+                n++;
+                if (setinfo) {
+                        ret = build_setinfo(op, reqs[0], &related_fid, op->kind,
+                                            chain_setinfo_done, &reqs[n]);
+                        if (ret == 0)
+                                n++;
+                }
+        }
+        if (ret == 0) {
+                ret = build_close(op, reqs[0], &related_fid, chain_close_done, &reqs[n]);
+                if (ret == 0)
+                        n++;
+        }
+        if (ret < 0) {
+                while (n)
+                        smb_req_free(reqs[--n]);
+                return finish(op, ret);
+        }
+        memset(op->step_err, 0, sizeof(op->step_err));
+        op->steps_left = (unsigned)n;
+        ret = smb_req_submit_chain(reqs, n);
+        if (ret < 0)
+                return finish(op, ret);
+        op->submitted = true;
 }
 
 static void start_path(struct fop *op)
@@ -808,6 +954,8 @@ static void start_path(struct fop *op)
         default:
                 break;
         }
+        if (op->kind != OP_OPEN && op->kind != OP_READDIR)
+                return start_path_compound(op, access, disp, opts, attrs);
         if (op->kind == OP_OPEN) {
                 ret = smb_handle_request(op->t, &op->hreq);
                 if (ret < 0)

@@ -38,11 +38,14 @@ PROXY_PID=
 cleanup() {
         [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
         [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
+        smb_proxy_stop
         smbd_fixture_stop
         rm -rf "$WORK"
 }
 # shellcheck source=tests/smb/smbd-fixture.sh
 . "$top_srcdir/tests/smb/smbd-fixture.sh"
+# shellcheck source=tests/smb/smb-proxy.sh
+. "$top_srcdir/tests/smb/smb-proxy.sh"
 trap cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
@@ -63,6 +66,8 @@ for d in 2.0.2 2.1 3.0 3.0.2 3.1.1; do
         check "dialect $d negotiates" grep -q "\"dialect\": \"$d\"" <<<"$out"
         out=$(G --dialect-min "$d" --dialect-max "$d" "$URL/ro" get readme.txt - 2>&1)
         check "dialect $d reads" grep -q "read-only share" <<<"$out"
+        out=$(G --dialect-min "$d" --dialect-max "$d" "$URL/ro" stat readme.txt 2>&1)
+        check "dialect $d stats (a compound)" grep -q "type: file" <<<"$out"
 done
 out=$("$GWD_SMB" -p "$SMBD_PORT" -U "$SMBD_USER" --password-file "$SMBD_PASSWORD_FILE" \
         --dialect-max 3.1.1 --dialect-min 3.1.1 "$URL/data" info 2>&1)
@@ -234,6 +239,57 @@ check "delete" G "$URL/data" rm d1/f2
 check "delete took effect" test ! -e "$DATA/d1/f2"
 check "rmdir" G "$URL/data" rmdir d1
 check "rmdir took effect" test ! -e "$DATA/d1"
+
+# --- path operations in one round trip ----------------------------------------------
+# stat, mkdir, rm, rmdir and mv send CREATE [+ SET_INFO] + CLOSE as one related
+# compound: the counting proxy sees one compound frame per operation and the
+# commands in it; the results are those of the separate requests before.
+if smb_proxy_start 127.0.0.1 "$SMBD_PORT"; then
+        PX() { "$GWD_SMB" -p "$SMB_PROXY_PORT" -U "$SMBD_USER" \
+                --password-file "$SMBD_PASSWORD_FILE" --timeout 30 "$@"; }
+        # one operation, then "compound CREATE SET_INFO CLOSE" as the proxy counted them
+        counted() {
+                smb_proxy_cmd reset >/dev/null || return 1
+                PX "$@" >/dev/null 2>&1
+                local rc=$?
+                smb_proxy_wait_idle 10 || return 1
+                echo "$rc $(smb_proxy_counter compound_requests) $(smb_proxy_count request CREATE)" \
+                     "$(smb_proxy_count request SET_INFO) $(smb_proxy_count request CLOSE)"
+        }
+        G "$URL/data" put "$WORK/small" c1 >/dev/null
+        check "stat: CREATE + CLOSE in one compound" test "$(counted "$URL/data" stat c1)" = "0 1 1 0 1"
+        check "mkdir: CREATE + CLOSE in one compound" test "$(counted "$URL/data" mkdir cd)" = "0 1 1 0 1"
+        check "... made the directory" test -d "$DATA/cd"
+        check "mv: CREATE + SET_INFO + CLOSE in one compound" \
+                test "$(counted "$URL/data" mv c1 cd/c2)" = "0 1 1 1 1"
+        check "... moved the file" test -f "$DATA/cd/c2" -a ! -e "$DATA/c1"
+        check "rmdir of a non-empty directory: one compound, fails" \
+                test "$(counted "$URL/data" rmdir cd)" = "1 1 1 1 1"
+        check "rm: CREATE + SET_INFO + CLOSE in one compound" \
+                test "$(counted "$URL/data" rm cd/c2)" = "0 1 1 1 1"
+        check "rm of a missing file: one compound, fails" \
+                test "$(counted "$URL/data" rm cd/c2)" = "1 1 1 1 1"
+        check "rmdir: one compound" test "$(counted "$URL/data" rmdir cd)" = "0 1 1 1 1"
+        check "... removed the directory" test ! -e "$DATA/cd"
+        smb_proxy_stop
+else
+        check "the counting proxy starts" false
+fi
+# The compounds signed (each message over its padding) and encrypted (one
+# transform for the chain), with each cipher.
+out=$(G --signing required "$URL/ro" stat readme.txt 2>&1)
+check "signed compound: stat" grep -q "type: file" <<<"$out"
+G --signing required "$URL/data" mkdir sg && G --signing required "$URL/data" rmdir sg
+check "signed compounds: mkdir, rmdir" test $? = 0 -a ! -e "$DATA/sg"
+for c in AES-128-CCM AES-128-GCM AES-256-CCM AES-256-GCM; do
+        out=
+        G --cipher "$c" "$URL/secure" mv "enc-$c" "enc2-$c" >/dev/null 2>&1 &&
+                out=$(G --cipher "$c" "$URL/secure" stat "enc2-$c" 2>&1) &&
+                G --cipher "$c" "$URL/secure" rm "enc2-$c" >/dev/null 2>&1
+        rc=$?
+        check "encrypted compounds with $c: mv, stat, rm" \
+                bash -c 'test "$1" = 0 && grep -q "size: 3000000" <<<"$2"' _ "$rc" "$out"
+done
 
 # --- gatewayd with the smb plugin -------------------------------------------------
 cat >"$WORK/gw.json" <<EOF
