@@ -255,6 +255,8 @@ void smb_conn_snapshot(struct smb_conn *c, json_t *d)
         json_object_set_new(d, "credits", json_integer(c->credits));
         json_object_set_new(d, "requests_in_flight", json_integer(c->n_pending));
         json_object_set_new(d, "requests_waiting_credits", json_integer(c->n_credit_wait));
+        json_object_set_new(d, "credit_peak", json_integer(c->credit_peak));
+        json_object_set_new(d, "credit_waits", json_integer((json_int_t)c->stats.credit_waits));
         json_object_set_new(d, "next_message_id", json_integer((json_int_t)c->next_mid));
         json_object_set_new(d, "max_read", json_integer(c->max_read));
         json_object_set_new(d, "max_write", json_integer(c->max_write));
@@ -385,7 +387,7 @@ void smb_conn_cancel_all(struct smb_conn *c, int error)
 
 static void reset_transport_state(struct smb_conn *c)
 {
-        c->credits = 1;
+        c->credits = c->credit_peak = 1;
         c->next_mid = 0;
         c->dialect = 0;
         c->cipher = 0;
@@ -879,6 +881,17 @@ int smb_req_send(struct smb_req *r, const struct wire_wr *w, int encoded, size_t
         return ret < 0 ? ret : smb_req_submit(r);
 }
 
+size_t smb_conn_io_max(const struct smb_conn *c, bool read)
+{
+        size_t max = read ? c->max_read : c->max_write;
+        if (c->dialect >= SMB2_DIALECT_210 && (c->server_caps & SMB2_GLOBAL_CAP_LARGE_MTU)) {
+                size_t paid = (size_t)(c->credit_peak ? c->credit_peak : 1) * 65536u;
+                if (paid < max)
+                        max = paid;
+        }
+        return max;
+}
+
 struct smb_req *smb_req_new_related(const struct smb_req *lead, uint16_t command,
                                     size_t body_cap)
 {
@@ -941,6 +954,7 @@ static int submit_lead(struct smb_req *lead)
         /* Keep order: nothing overtakes requests already waiting for credits. */
         if (!list_empty(&c->credit_wait) || c->credits < charge) {
                 uint64_t now = smb_now_us();
+                c->stats.credit_waits++;
                 /* a compound waits as a block, its followers behind its lead */
                 for (struct smb_req *r = lead; r; r = r->chain_next) {
                         r->deadline_us = now + r->timeout_us;
@@ -1070,6 +1084,8 @@ static int handle_msg(struct smb_conn *c, const uint8_t *msg, size_t len, bool e
         if (c->credits + h.credits > 65535 + (uint32_t)c->credit_target)
                 return -EBADMSG;        /* more credits than a sane server grants */
         c->credits += h.credits;
+        if (c->credits > c->credit_peak)
+                c->credit_peak = c->credits;
         if ((h.flags & SMB2_FLAGS_ASYNC_COMMAND) && h.status == STATUS_PENDING) {
                 /* Interim response (3.2.5.1.5): keep waiting, from now on. */
                 r->is_async = true;

@@ -134,6 +134,7 @@ struct smb_conn_stats {
         uint64_t bad_signatures;
         uint64_t breaks_acked;
         uint64_t timeouts;
+        uint64_t credit_waits;          /* requests (or compounds) that waited for credits */
 };
 
 /* One big frame buffer kept for the next big frame (smb_conn.c). */
@@ -194,6 +195,7 @@ struct smb_conn {
         /* credits and ids */
         uint64_t next_mid;
         uint32_t credits;               /* granted, not yet used */
+        uint32_t credit_peak;           /* the most held at once: what the server grants */
         uint32_t credit_target;
 
         /* negotiated */
@@ -302,6 +304,12 @@ static inline size_t smb_req_msg_len(const struct smb_req *req)
 {
         return req->len - 4;
 }
+
+/* The largest READ (read) or WRITE data for one request: MaxReadSize or
+ * MaxWriteSize, and no more than the credits the server has let us hold at
+ * once pay for (3.2.4.1.5): a request charged more than a server ever
+ * grants would wait for credits forever. */
+size_t smb_conn_io_max(const struct smb_conn *conn, bool read);
 
 /* Fill details (dialect, credits, ...) for the registry snapshot. */
 struct json_t;

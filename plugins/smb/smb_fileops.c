@@ -613,7 +613,6 @@ static void path_close(struct fop *op)
                 finish(op, op->error < 0 ? op->error : ret);
 }
 
-/* TRUNCATE's SET_INFO on its handle (the path operations' go in compounds). */
 static void setinfo_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
                          size_t len)
 {
@@ -621,7 +620,13 @@ static void setinfo_done(struct smb_req *r, int error, uint32_t status, const ui
         int e = rsp_error(op, error, status);
         if (e == 0 && smb2_set_info_rsp_decode(msg, len) < 0)
                 e = -EBADMSG;
-        finish(op, e);
+        if (e < 0)
+                op->error = e;
+        if (op->kind == OP_TRUNCATE)
+                return finish(op, e);
+        if (error < 0)
+                return finish(op, error);       /* transport gone: nothing to close */
+        path_close(op);
 }
 
 /* A prepared SET_INFO for what operation `kind` changes. */
@@ -782,17 +787,32 @@ static void send_query_dir(struct fop *op)
 }
 
 /* After CREATE: the operation's own step, if any. */
-/* After the CREATE of a READDIR (the other path operations travel as
- * compounds, OPEN keeps its handle). */
+/* After a CREATE sent alone: READDIR lists, the others act (when a server
+ * grants too few credits for a compound) and close. */
 static void path_action(struct fop *op)
 {
-        if (op->kind != OP_READDIR)
-                return path_close(op);
-        if (op->st.type != GWD_TYPE_DIR) {
-                op->error = -ENOTDIR;
+        int ret = 0;
+
+        switch (op->kind) {
+        case OP_READDIR:
+                if (op->st.type != GWD_TYPE_DIR) {
+                        op->error = -ENOTDIR;
+                        return path_close(op);
+                }
+                return send_query_dir(op);
+        case OP_RMDIR:
+        case OP_UNLINK:
+        case OP_RENAME:
+        case OP_SETMTIME:
+                ret = send_setinfo(op, &op->fid, op->kind);
+                break;
+        default:
                 return path_close(op);
         }
-        send_query_dir(op);
+        if (ret < 0) {
+                op->error = ret;
+                path_close(op);
+        }
 }
 
 /* --- path operations in one round trip ------------------------------------ */
@@ -871,6 +891,17 @@ static void start_path_compound(struct fop *op, uint32_t access, uint32_t dispos
         bool setinfo = op->kind != OP_STAT && op->kind != OP_MKDIR;
         int ret = build_create(op, access, disposition, options, attrs, chain_create_done,
                                &reqs[n]);
+
+        if (ret == 0 && reqs[0]->conn->credit_peak < (setinfo ? 3u : 2u)) {
+                /* a server granting fewer credits than the compound costs:
+                 * the requests one by one (create_done() goes on) */
+                reqs[0]->done = create_done;
+                ret = smb_req_submit(reqs[0]);
+                if (ret < 0)
+                        return finish(op, ret);
+                op->submitted = true;
+                return;
+        }
 
         if (ret == 0) {
                 n++;
@@ -1070,7 +1101,7 @@ static int send_io(struct fop *op, uint64_t coff, size_t clen)
 static void io_pump(struct fop *op)
 {
         struct smb_conn *c = smb_session_pick(op->t->ses);
-        size_t chunk = op->kind == OP_READ ? c->max_read : c->max_write;
+        size_t chunk = smb_conn_io_max(c, op->kind == OP_READ);
 
         while (!op->error && !op->short_seen && op->issued < op->len &&
                op->inflight < depth(op)) {

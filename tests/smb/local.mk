@@ -37,3 +37,6 @@ EXTRA_DIST += tests/smb/test-multichannel.sh
 # Samba closing idle connections (deadtime): recovered without a client noticing.
 TESTS += tests/smb/test-deadtime.sh
 EXTRA_DIST += tests/smb/test-deadtime.sh
+# A server granting 1, 2, 3 and 8 credits: I/O sizes and compounds adapt.
+TESTS += tests/smb/test-credits.sh
+EXTRA_DIST += tests/smb/test-credits.sh
