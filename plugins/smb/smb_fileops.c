@@ -164,14 +164,30 @@ static void op_reset(struct fop *op)
         memset(&op->st, 0, sizeof(op->st));
 }
 
-/* smb_req_send(), remembering that something of the operation went on
+/* smb_req_submit() of a request built for `op` (or the error that
+ * building it gave), remembering that something of the operation went on
  * the wire (it decides whether a retry is safe). */
+static int submit_built(struct fop *op, int built, struct smb_req *r)
+{
+        int ret = built < 0 ? built : smb_req_submit(r);
+        if (ret == 0)
+                op->submitted = true;
+        return ret;
+}
+
+/* smb_req_send() for `op`: prepare, then submit_built(). */
 static int submit(struct fop *op, struct smb_req *r, const struct wire_wr *w, int encoded,
                   size_t charge_len, smb_req_done_fn done)
 {
-        int ret = smb_req_send(r, w, encoded, charge_len, done, op);
-        if (ret == 0)
-                op->submitted = true;
+        return submit_built(op, smb_req_prepare(r, w, encoded, charge_len, done, op), r);
+}
+
+/* The tail of a build_*(): the request prepared into *ret_req, or freed. */
+static int prepared(struct fop *op, struct smb_req *r, const struct wire_wr *w, int encoded,
+                    smb_req_done_fn done, struct smb_req **ret_req)
+{
+        int ret = smb_req_prepare(r, w, encoded, 0, done, op);
+        *ret_req = ret < 0 ? NULL : r;
         return ret;
 }
 
@@ -535,9 +551,7 @@ static int build_create(struct fop *op, uint32_t access, uint32_t disposition, u
         };
         w = smb_req_body(r);
         ret = smb2_create_req_encode(&w, &q);
-        ret = smb_req_prepare(r, &w, ret, 0, done, op);
-        *ret_req = ret < 0 ? NULL : r;
-        return ret;
+        return prepared(op, r, &w, ret, done, ret_req);
 }
 
 static int send_create(struct fop *op, uint32_t access, uint32_t disposition, uint32_t options,
@@ -545,12 +559,7 @@ static int send_create(struct fop *op, uint32_t access, uint32_t disposition, ui
 {
         struct smb_req *r;
         int ret = build_create(op, access, disposition, options, attrs, create_done, &r);
-
-        if (ret == 0)
-                ret = smb_req_submit(r);
-        if (ret == 0)
-                op->submitted = true;
-        return ret;
+        return submit_built(op, ret, r);
 }
 
 static void close_done(struct smb_req *r, int error, uint32_t status, const uint8_t *msg,
@@ -585,21 +594,14 @@ static int build_close(struct fop *op, const struct smb_req *lead,
                 return -ENOMEM;
         w = smb_req_body(r);
         ret = smb2_close_req_encode(&w, &q);
-        ret = smb_req_prepare(r, &w, ret, 0, done, op);
-        *ret_req = ret < 0 ? NULL : r;
-        return ret;
+        return prepared(op, r, &w, ret, done, ret_req);
 }
 
 static int send_close(struct fop *op, const struct smb2_file_id *fid)
 {
         struct smb_req *r;
         int ret = build_close(op, NULL, fid, close_done, &r);
-
-        if (ret == 0)
-                ret = smb_req_submit(r);
-        if (ret == 0)
-                op->submitted = true;
-        return ret;
+        return submit_built(op, ret, r);
 }
 
 static void path_close(struct fop *op)
@@ -659,21 +661,14 @@ static int build_setinfo(struct fop *op, const struct smb_req *lead,
                 break;
         }
         }
-        ret = smb_req_prepare(r, &w, ret, 0, done, op);
-        *ret_req = ret < 0 ? NULL : r;
-        return ret;
+        return prepared(op, r, &w, ret, done, ret_req);
 }
 
 static int send_setinfo(struct fop *op, const struct smb2_file_id *fid, int kind)
 {
         struct smb_req *r;
         int ret = build_setinfo(op, NULL, fid, kind, setinfo_done, &r);
-
-        if (ret == 0)
-                ret = smb_req_submit(r);
-        if (ret == 0)
-                op->submitted = true;
-        return ret;
+        return submit_built(op, ret, r);
 }
 
 /* --- readdir ------------------------------------------------------------------- */
@@ -896,10 +891,9 @@ static void start_path_compound(struct fop *op, uint32_t access, uint32_t dispos
                 /* a server granting fewer credits than the compound costs:
                  * the requests one by one (create_done() goes on) */
                 reqs[0]->done = create_done;
-                ret = smb_req_submit(reqs[0]);
+                ret = submit_built(op, 0, reqs[0]);
                 if (ret < 0)
-                        return finish(op, ret);
-                op->submitted = true;
+                        finish(op, ret);
                 return;
         }
 

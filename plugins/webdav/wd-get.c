@@ -236,12 +236,12 @@ static void list_done(void *cbdata, const struct gwd_result *res)
 
 /* What GET and HEAD decide from the target's metadata alone: a collection
  * answers with its listing, the conditions with 304 or 412, "file/" with
- * 404.  True when the body (or HEAD's headers) is to follow; false when an
- * answer is queued or on its way. */
-static bool answer_from_stat(struct wd_req *req, const struct gwd_stat *st)
+ * 404.  True when the body (or HEAD's headers) is to follow, with the file's
+ * ETag in etag; false when an answer is queued or on its way. */
+static bool answer_from_stat(struct wd_req *req, const struct gwd_stat *st,
+                             char etag[WD_ETAG_MAX])
 {
         struct wd_cond c;
-        char etag[WD_ETAG_MAX];
         int pre;
 
         if (st->type == GWD_TYPE_DIR) {
@@ -287,11 +287,10 @@ static void open_done(void *cbdata, const struct gwd_result *res)
                 req_respond_errno(req, res->error, WD_M_READ);
                 goto out;
         }
-        if (req->mhd_done || !answer_from_stat(req, st)) {
+        if (req->mhd_done || !answer_from_stat(req, st, etag)) {
                 req->ops->close(req->sh, res->file, wd_ignore_done, NULL);
                 goto out;
         }
-        wd_etag(st, etag);
         len = st->size;
         {
                 const char *range = req_header(req, MHD_HTTP_HEADER_RANGE);
@@ -364,10 +363,9 @@ static void stat_done(void *cbdata, const struct gwd_result *res)
                 req_respond_errno(req, res->error, WD_M_READ);
                 goto out;
         }
-        if (req->mhd_done || !answer_from_stat(req, st))
+        if (req->mhd_done || !answer_from_stat(req, st, etag))
                 goto out;
         /* only HEAD comes here with a file: GET opened it at once */
-        wd_etag(st, etag);
         struct MHD_Response *resp =
                 MHD_create_response_from_callback(st->size, 4096, head_reader, NULL, NULL);
         if (resp)

@@ -5,6 +5,12 @@
 # API (the API base URL, e.g. http://127.0.0.1:PORT/api/v1), TOKEN (a bearer
 # token), APORT and WORK before using them.  It runs nothing.
 #
+#   gw_workdir NAME            WORK=/tmp/gwd-NAME.XXXXXX (smbd's test user can
+#                              reach it), GW_PID and PIDS empty, and on exit (or
+#                              HUP/INT/TERM) gw_cleanup: gw_cleanup_extra if the
+#                              test defines it, then PIDS killed, gatewayd, the
+#                              proxy (if one runs) and smbd stopped, WORK removed
+#                              unless KEEP is set
 #   gw_preflight [FILE...]     root, the daemon, the smb/webdav/api plugins and
 #                              FILEs built; else "0 passed, 1 failed", exit 1
 #   gw_endpoints               pick WPORT (WebDAV) and APORT (API), make an
@@ -23,9 +29,33 @@
 #   wait_all_good SECONDS      ... within SECONDS
 #   wait_state KIND ID STATE SECONDS
 
+# shellcheck source=tests/smb/smbd-fixture.sh
+. "$top_srcdir/tests/smb/smbd-fixture.sh"
+
 GATEWAYD=$top_builddir/gatewayd/gatewayd
 PLUGIN_PATH=$top_builddir/plugins/smb/.libs:$top_builddir/plugins/webdav/.libs:$top_builddir/plugins/api/.libs
 
+gw_cleanup() {
+        local p
+        if declare -F gw_cleanup_extra >/dev/null; then gw_cleanup_extra; fi
+        for p in ${PIDS:-}; do kill "$p" 2>/dev/null; done
+        [ -n "${GW_PID:-}" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+        if [ -n "${SMB_PROXY_PID:-}" ] && declare -F smb_proxy_stop >/dev/null; then
+                smb_proxy_stop
+        fi
+        smbd_fixture_stop
+        [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+gw_workdir() { # gw_workdir NAME
+        WORK=$(mktemp -d "/tmp/gwd-$1.XXXXXX")
+        chmod 755 "$WORK"       # smbd's test user must reach the shares below it
+        GW_PID=
+        PIDS=
+        trap gw_cleanup EXIT
+        trap 'exit 129' HUP
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+}
 gw_preflight() {
         local b
         if [ "$(id -u)" != 0 ]; then

@@ -29,20 +29,7 @@ top_builddir=${top_builddir:-.}
 GWD_SMB=$top_builddir/plugins/smb/gwd-smb
 gw_preflight "$GWD_SMB"
 
-WORK=$(mktemp -d /tmp/gwd-credits.XXXXXX)
-chmod 755 "$WORK"
-GW_PID=
-cleanup() {
-        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
-        smbd_fixture_stop
-        [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-# shellcheck source=tests/smb/smbd-fixture.sh
-. "$top_srcdir/tests/smb/smbd-fixture.sh"
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+gw_workdir credits
 
 G() { "$GWD_SMB" -p "$SMBD_PORT" -U "$SMBD_USER" --password-file "$SMBD_PASSWORD_FILE" \
         --timeout 20 "$@"; }

@@ -28,20 +28,7 @@ top_builddir=${top_builddir:-.}
 . "$top_srcdir/tests/smb/gw-helpers.sh"
 gw_preflight
 
-WORK=$(mktemp -d /tmp/gwd-deadtime.XXXXXX)
-chmod 755 "$WORK"
-GW_PID=
-cleanup() {
-        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
-        smbd_fixture_stop
-        [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-# shellcheck source=tests/smb/smbd-fixture.sh
-. "$top_srcdir/tests/smb/smbd-fixture.sh"
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+gw_workdir deadtime
 
 # deadtime = 1: smbd closes a connection idle for a minute with no open files.
 SMBD_EXTRA_GLOBAL="deadtime = 1" smbd_fixture_start "$WORK/smbd" || { echo "0 passed, 1 failed"; exit 1; }

@@ -30,25 +30,9 @@ SMB_PROXY_BIN=${SMB_PROXY_BIN:-$top_builddir/tests/smb/smb-proxy}
 . "$top_srcdir/tests/smb/gw-helpers.sh"
 gw_preflight "$SMB_PROXY_BIN"
 
-WORK=$(mktemp -d /tmp/gwd-multichannel.XXXXXX)
-chmod 755 "$WORK"
-GW_PID=
-PIDS=
-cleanup() {
-        for p in $PIDS; do kill "$p" 2>/dev/null; done
-        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
-        smb_proxy_stop
-        smbd_fixture_stop
-        [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-# shellcheck source=tests/smb/smbd-fixture.sh
-. "$top_srcdir/tests/smb/smbd-fixture.sh"
 # shellcheck source=tests/smb/smb-proxy.sh
 . "$top_srcdir/tests/smb/smb-proxy.sh"
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+gw_workdir multichannel
 
 smbd_fixture_start "$WORK/smbd" || { echo "0 passed, 1 failed"; exit 1; }
 smb_proxy_start 127.0.0.1 "$SMBD_PORT" || { echo "0 passed, 1 failed"; exit 1; }

@@ -36,31 +36,18 @@ for c in curl python3 sha256sum; do
         command -v $c >/dev/null || { echo "missing $c"; echo "0 passed, 1 failed"; exit 1; }
 done
 
-WORK=$(mktemp -d /tmp/gwd-reconnect.XXXXXX)
-chmod 755 "$WORK"       # smbd's test user must reach the shares below it
-GW_PID=
-PIDS=
 STOPPED_PID=
-cleanup() {
+# a paused smbd child goes on again before anything is stopped
+gw_cleanup_extra() {
         [ -n "$STOPPED_PID" ] && kill -CONT "$STOPPED_PID" 2>/dev/null
-        for p in $PIDS; do kill "$p" 2>/dev/null; done
-        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
-        if [ -n "${SMB_PROXY_PID:-}" ]; then smb_proxy_stop; fi
-        smbd_fixture_stop
-        [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
-# shellcheck source=tests/smb/smbd-fixture.sh
-. "$top_srcdir/tests/smb/smbd-fixture.sh"
+gw_workdir reconnect
 HAVE_PROXY=0
 if [ -x "$SMB_PROXY_BIN" ] && [ -f "$top_srcdir/tests/smb/smb-proxy.sh" ]; then
         # shellcheck source=tests/smb/smb-proxy.sh
         . "$top_srcdir/tests/smb/smb-proxy.sh"
         HAVE_PROXY=1
 fi
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 smbd_fixture_start "$WORK/smbd" || { echo "0 passed, 1 failed"; exit 1; }
 DATA=$SMBD_DIR/shares/data
